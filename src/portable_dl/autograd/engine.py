@@ -1,0 +1,301 @@
+"""The backward engine: walks graph nodes in dependency order and sums gradients.
+
+Backward formulas are written with Tensor ops, so with ``create_graph=True`` the
+engine runs them in grad mode and the gradients carry a graph of their own
+(double backward); otherwise it runs them under no-grad and records nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from ..tensor import Tensor, _RetainGradHook
+from .function import Function
+from .grad_mode import state
+
+
+def _as_tuple(value: Any) -> tuple:
+    if value is None:
+        return ()
+    if isinstance(value, Tensor):
+        return (value,)
+    return tuple(value)
+
+
+def _root_grads(outputs: tuple, grad_outputs: Any, op: str) -> list:
+    grads = list(_as_tuple(grad_outputs)) if grad_outputs is not None else [None] * len(outputs)
+    if len(grads) != len(outputs):
+        raise RuntimeError(f"{op}: got {len(grads)} gradients for {len(outputs)} outputs")
+    roots = []
+    for i, (t, g) in enumerate(zip(outputs, grads)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}: outputs must be Tensors, got {type(t).__name__}")
+        if not t.requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+        if g is None:
+            if t._data.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            g = Tensor._wrap(t._backend.xp.ones(t._data.shape, dtype=t._data.dtype), t._backend)
+        elif not isinstance(g, Tensor):
+            g = Tensor._wrap(t._backend.asarray(g, dtype=t._data.dtype), t._backend)
+        if tuple(g.shape) != tuple(t.shape):
+            raise RuntimeError(
+                f"{op}: mismatch in shape: grad_output[{i}] has a shape of {tuple(g.shape)} and "
+                f"output[{i}] has a shape of {tuple(t.shape)}"
+            )
+        roots.append((t, g))
+    return roots
+
+
+def _collect_nodes(roots: list, wanted: dict | None) -> tuple[dict, set | None]:
+    """Dependency counts of every node reachable from the roots (only those that lead to ``wanted``)."""
+    start = [t.grad_fn for t, _ in roots if t.grad_fn is not None]
+    needed = None
+    if wanted is not None:
+        needed = _nodes_leading_to(start, wanted)
+        start = [n for n in start if n in needed]
+    deps: dict = {}
+    seen = set(start)
+    stack = list(start)
+    while stack:
+        node = stack.pop()
+        for edge in getattr(node, "_edges", ()):
+            if edge is None or edge[1] < 0:
+                continue
+            child = edge[0]
+            if needed is not None and child not in needed:
+                continue
+            deps[child] = deps.get(child, 0) + 1
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
+    return deps, needed
+
+
+def _nodes_leading_to(start: list, wanted: dict) -> set:
+    """Nodes from which a wanted tensor (leaf or node output) can be reached."""
+    wanted_nodes = {key[0] for key in wanted if isinstance(key, tuple)}
+    wanted_leaves = {key for key in wanted if not isinstance(key, tuple)}
+    result: dict = {}
+    for root in start:
+        stack = [(root, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if node in result and not expanded:
+                continue
+            edges = getattr(node, "_edges", ())
+            if not expanded:
+                result[node] = None  # in progress
+                stack.append((node, True))
+                for edge in edges:
+                    if edge is not None and edge[1] >= 0 and edge[0] not in result:
+                        stack.append((edge[0], False))
+                continue
+            hit = node in wanted_nodes
+            for edge in edges:
+                if edge is None:
+                    continue
+                if edge[1] < 0:
+                    hit = hit or id(edge[0]) in wanted_leaves
+                else:
+                    hit = hit or bool(result.get(edge[0]))
+            result[node] = hit
+    return {node for node, hit in result.items() if hit}
+
+
+def _run_hooks(hooks: list, grad: Tensor) -> Tensor:
+    retain = []
+    for hook in hooks:
+        if isinstance(hook, _RetainGradHook):
+            retain.append(hook)
+            continue
+        result = hook(grad)
+        if result is not None:
+            grad = result
+    for hook in retain:
+        hook(grad)
+    return grad
+
+
+def _materialize(node: Function, grads: list) -> list:
+    """Zeros for outputs of a user Function that got no gradient (PyTorch's default)."""
+    meta = getattr(node, "_out_meta", None)
+    if meta is None or not node._materialize_grads:
+        return grads
+    out = []
+    for g, m in zip(grads, meta):
+        if g is None and m is not None:
+            shape, dtype = m
+            g = Tensor._wrap(node.backend.xp.zeros(tuple(shape), dtype=dtype.np), node.backend)
+        out.append(g)
+    return out
+
+
+def _execute(
+    roots: list, retain_graph: bool, create_graph: bool, wanted: dict | None, accumulate: bool
+) -> dict:
+    """Run backward from ``roots``. Returns gradients of ``wanted`` keys; accumulates into leaves if asked."""
+    deps, needed = _collect_nodes(roots, wanted)
+    captured: dict = {}
+    handed_out: set = set()  # arrays given to a leaf's .grad, so a second leaf gets a copy, not an alias
+    buffers: dict = {}
+    ready: list = []
+
+    def send(edge: Any, grad: Tensor) -> None:
+        target, nr = edge
+        if nr < 0:
+            if target._hooks:
+                grad = _run_hooks(target._hooks, grad)
+            key = id(target)
+            if wanted is not None:
+                if key in wanted:
+                    captured[key] = grad if key not in captured else captured[key] + grad
+                    if accumulate:
+                        _accumulate(target, grad, create_graph, handed_out)
+                return
+            _accumulate(target, grad, create_graph, handed_out)
+            return
+        if needed is not None and target not in needed:
+            return
+        buf = buffers.get(target)
+        if buf is None:
+            buf = buffers[target] = [None] * target._n_outputs
+        buf[nr] = grad if buf[nr] is None else buf[nr] + grad
+        left = deps[target] - 1
+        deps[target] = left
+        if left == 0:
+            ready.append(target)
+
+    for t, g in roots:
+        handed_out.add(id(g._data))
+        if t.grad_fn is None:
+            send((t, -1), g)
+            continue
+        node = t.grad_fn
+        if needed is not None and node not in needed:
+            continue
+        buf = buffers.get(node)
+        if buf is None:
+            buf = buffers[node] = [None] * node._n_outputs
+        nr = t._output_nr
+        buf[nr] = g if buf[nr] is None else buf[nr] + g
+        if deps.get(node, 0) == 0 and node not in ready:
+            ready.append(node)
+
+    previous = state.enabled
+    state.enabled = create_graph
+    try:
+        while ready:
+            node = ready.pop()
+            grads = buffers.pop(node)
+            if node._hooks:
+                for nr, hooks in node._hooks.items():
+                    if grads[nr] is not None and hooks:
+                        grads[nr] = _run_hooks(hooks, grads[nr])
+            if wanted is not None:
+                for nr, g in enumerate(grads):
+                    key = (node, nr)
+                    if key in wanted and g is not None:
+                        captured[key] = g
+            if not node._raw:
+                grads = _materialize(node, grads)
+            result = type(node).backward(node, *grads)
+            if type(result) is not tuple:
+                result = (result,)
+            edges = node._edges
+            if len(result) < len(edges):
+                raise RuntimeError(
+                    f"function {node.name()} returned an incorrect number of gradients "
+                    f"(expected {len(edges)}, got {len(result)})"
+                )
+            for edge, g in zip(edges, result):
+                if edge is not None and g is not None:
+                    send(edge, g)
+            if not retain_graph:
+                node._release()
+    finally:
+        state.enabled = previous
+    return captured
+
+
+def _accumulate(leaf: Tensor, grad: Tensor, create_graph: bool, handed_out: set) -> None:
+    if not create_graph:
+        data = grad._data
+        if id(data) in handed_out or getattr(data, "base", None) is not None:
+            data = data.copy()
+        handed_out.add(id(data))
+        grad = Tensor._wrap(data, grad._backend)
+    if leaf.grad is None:
+        leaf.grad = grad
+    elif create_graph:
+        leaf.grad = leaf.grad + grad
+    else:
+        leaf.grad = Tensor._wrap(leaf.grad._data + grad._data, grad._backend)
+
+
+def backward(
+    tensors: Sequence[Tensor] | Tensor,
+    grad_tensors: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    inputs: Any = None,
+) -> None:
+    """Accumulate gradients of ``tensors`` into the ``.grad`` of graph leaves (or only ``inputs``)."""
+    outputs = _as_tuple(tensors)
+    roots = _root_grads(outputs, grad_tensors, "backward")
+    if retain_graph is None:
+        retain_graph = create_graph
+    wanted = None
+    if inputs is not None:
+        wanted = {}
+        for t in _as_tuple(inputs):
+            if t.grad_fn is not None:
+                raise RuntimeError("backward(inputs=...): only leaf tensors are supported here")
+            wanted[id(t)] = t
+    _execute(roots, retain_graph, create_graph, wanted, accumulate=True)
+
+
+def grad(
+    outputs: Sequence[Tensor] | Tensor,
+    inputs: Sequence[Tensor] | Tensor,
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    only_inputs: bool = True,
+    allow_unused: bool | None = None,
+    is_grads_batched: bool = False,
+    materialize_grads: bool = False,
+) -> tuple:
+    """Gradients of ``outputs`` with respect to ``inputs``, without touching any ``.grad``."""
+    outs = _as_tuple(outputs)
+    ins = _as_tuple(inputs)
+    if is_grads_batched:
+        raise NotImplementedError("autograd.grad: is_grads_batched=True is not supported")
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    roots = _root_grads(outs, grad_outputs, "grad")
+    if retain_graph is None:
+        retain_graph = create_graph
+    keys = []
+    wanted: dict = {}
+    for i, t in enumerate(ins):
+        if not isinstance(t, Tensor) or not t.requires_grad:
+            raise RuntimeError(f"grad: input {i} does not require grad")
+        key = (t.grad_fn, t._output_nr) if t.grad_fn is not None else id(t)
+        keys.append(key)
+        wanted[key] = t
+    # A root that is itself a wanted input contributes its own gradient.
+    captured = _execute(roots, retain_graph, create_graph, wanted, accumulate=False)
+    result = []
+    for i, (key, t) in enumerate(zip(keys, ins)):
+        g = captured.get(key)
+        if g is None:
+            if materialize_grads:
+                g = Tensor._wrap(t._backend.xp.zeros(t._data.shape, dtype=t._data.dtype), t._backend)
+            elif not allow_unused:
+                raise RuntimeError(
+                    f"One of the differentiated Tensors (input {i}) appears to not have been used in the "
+                    "graph. Set allow_unused=True if this is the desired behavior."
+                )
+        result.append(g)
+    return tuple(result)

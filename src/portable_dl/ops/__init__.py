@@ -1,0 +1,53 @@
+"""The op library: every differentiable op as a ``Function``, grouped by kind.
+
+Each module lists its public functions in ``__all__`` (exported as ``portable_dl.*``),
+the names ``portable_dl.nn.functional`` re-exports in ``FUNCTIONAL``, and the methods
+it adds to Tensor in ``TENSOR_METHODS``; this file binds them all in one place.
+"""
+
+from __future__ import annotations
+
+from ..tensor import Tensor
+from . import (
+    activation,
+    arithmetic,
+    attention,
+    broadcast,
+    conv,
+    conversion,
+    creation,
+    dropout,
+    embedding,
+    indexing,
+    linalg,
+    loss,
+    normalization,
+    pooling,
+    reduction,
+    shape,
+    softmax,
+    sorting,
+    unary,
+)
+
+MODULES = (
+    creation, conversion, broadcast, arithmetic, unary, activation, reduction, sorting, shape, indexing,
+    linalg, conv, pooling, softmax, normalization, dropout, embedding, attention, loss,
+)  # fmt: skip
+
+__all__: list[str] = []
+for _module in MODULES:
+    for _name in _module.__all__:
+        globals()[_name] = getattr(_module, _name)
+        __all__.append(_name)
+    for _name, _method in _module.TENSOR_METHODS.items():
+        setattr(Tensor, _name, _method)
+
+
+def functional_namespace() -> dict:
+    """Name -> function for everything the op modules offer to ``portable_dl.nn.functional``."""
+    names = {}
+    for module in MODULES:
+        for name in getattr(module, "FUNCTIONAL", ()):
+            names[name] = getattr(module, name)
+    return names
