@@ -134,51 +134,32 @@ def _materialize(node: Function, grads: list) -> list:
 def _execute(
     roots: list, retain_graph: bool, create_graph: bool, wanted: dict | None, accumulate: bool
 ) -> dict:
-    """Run backward from ``roots``. Returns gradients of ``wanted`` keys; accumulates into leaves if asked."""
+    """Run backward from ``roots``. Returns gradients of ``wanted`` keys; accumulates into leaves if asked.
+
+    Without ``create_graph`` gradients travel as raw arrays and nodes that define
+    ``backward_arrays`` skip Tensor wrapping altogether (the common, fast case); with it,
+    gradients are Tensors and every formula records its own graph.
+    """
     deps, needed = _collect_nodes(roots, wanted)
-    captured: dict = {}
-    handed_out: set = set()  # arrays given to a leaf's .grad, so a second leaf gets a copy, not an alias
+    raw_mode = not create_graph
     buffers: dict = {}
+    leaves: dict = {}  # id(leaf) -> [leaf, gradient]
+    captured: dict = {}
     ready: list = []
 
-    def send(edge: Any, grad: Tensor) -> None:
-        target, nr = edge
-        if nr < 0:
-            if target._hooks:
-                grad = _run_hooks(target._hooks, grad)
-            key = id(target)
-            if wanted is not None:
-                if key in wanted:
-                    captured[key] = grad if key not in captured else captured[key] + grad
-                    if accumulate:
-                        _accumulate(target, grad, create_graph, handed_out)
-                return
-            _accumulate(target, grad, create_graph, handed_out)
-            return
-        if needed is not None and target not in needed:
-            return
-        buf = buffers.get(target)
-        if buf is None:
-            buf = buffers[target] = [None] * target._n_outputs
-        buf[nr] = grad if buf[nr] is None else buf[nr] + grad
-        left = deps[target] - 1
-        deps[target] = left
-        if left == 0:
-            ready.append(target)
-
     for t, g in roots:
-        handed_out.add(id(g._data))
-        if t.grad_fn is None:
-            send((t, -1), g)
-            continue
+        grad = g._data if raw_mode else g
         node = t.grad_fn
+        if node is None:
+            _buffer_leaf(leaves, t, grad)
+            continue
         if needed is not None and node not in needed:
             continue
         buf = buffers.get(node)
         if buf is None:
             buf = buffers[node] = [None] * node._n_outputs
         nr = t._output_nr
-        buf[nr] = g if buf[nr] is None else buf[nr] + g
+        buf[nr] = grad if buf[nr] is None else buf[nr] + grad
         if deps.get(node, 0) == 0 and node not in ready:
             ready.append(node)
 
@@ -188,18 +169,23 @@ def _execute(
         while ready:
             node = ready.pop()
             grads = buffers.pop(node)
+            backend = node.backend
             if node._hooks:
-                for nr, hooks in node._hooks.items():
-                    if grads[nr] is not None and hooks:
-                        grads[nr] = _run_hooks(hooks, grads[nr])
+                grads = _node_hooks(node, grads, raw_mode)
             if wanted is not None:
                 for nr, g in enumerate(grads):
                     key = (node, nr)
                     if key in wanted and g is not None:
                         captured[key] = g
-            if not node._raw:
-                grads = _materialize(node, grads)
-            result = type(node).backward(node, *grads)
+            fast = node.backward_arrays if raw_mode else None
+            if fast is not None:
+                result = fast(node, *grads)
+            else:
+                if raw_mode:
+                    grads = [None if g is None else Tensor._wrap(g, backend) for g in grads]
+                if not node._raw:
+                    grads = _materialize(node, grads)
+                result = type(node).backward(node, *grads)
             if type(result) is not tuple:
                 result = (result,)
             edges = node._edges
@@ -209,28 +195,90 @@ def _execute(
                     f"(expected {len(edges)}, got {len(result)})"
                 )
             for edge, g in zip(edges, result):
-                if edge is not None and g is not None:
-                    send(edge, g)
+                if edge is None or g is None:
+                    continue
+                if raw_mode and fast is None:
+                    g = g._data
+                target, nr = edge
+                if nr < 0:
+                    _buffer_leaf(leaves, target, g)
+                    continue
+                if needed is not None and target not in needed:
+                    continue
+                buf = buffers.get(target)
+                if buf is None:
+                    buf = buffers[target] = [None] * target._n_outputs
+                    buf[nr] = g
+                elif buf[nr] is None:
+                    buf[nr] = g
+                else:
+                    buf[nr] = buf[nr] + g
+                left = deps[target] - 1
+                deps[target] = left
+                if left == 0:
+                    ready.append(target)
             if not retain_graph:
                 node._release()
     finally:
         state.enabled = previous
+
+    handed_out: set = set(id(g._data) for _, g in roots)
+    for leaf, grad in leaves.values():
+        if raw_mode:
+            grad = Tensor._wrap(grad, leaf._backend)
+        if leaf._hooks:
+            grad = _run_hooks(leaf._hooks, grad)
+        key = id(leaf)
+        if wanted is not None:
+            if key not in wanted:
+                continue
+            captured[key] = grad
+            if not accumulate:
+                continue
+        _accumulate(leaf, grad, create_graph, handed_out)
+    if raw_mode and wanted is not None:
+        for key, g in captured.items():
+            if not isinstance(g, Tensor):
+                captured[key] = Tensor._wrap(g, key[0].backend)
     return captured
 
 
+def _buffer_leaf(leaves: dict, leaf: Tensor, grad: Any) -> None:
+    slot = leaves.get(id(leaf))
+    if slot is None:
+        leaves[id(leaf)] = [leaf, grad]
+    else:
+        slot[1] = slot[1] + grad
+
+
+def _node_hooks(node: Function, grads: list, raw_mode: bool) -> list:
+    grads = list(grads)
+    for nr, hooks in node._hooks.items():
+        g = grads[nr]
+        if g is None or not hooks:
+            continue
+        if raw_mode:
+            grads[nr] = _run_hooks(hooks, Tensor._wrap(g, node.backend))._data
+        else:
+            grads[nr] = _run_hooks(hooks, g)
+    return grads
+
+
 def _accumulate(leaf: Tensor, grad: Tensor, create_graph: bool, handed_out: set) -> None:
+    """Add a finished gradient into ``leaf.grad`` (never aliasing another leaf's or the caller's array)."""
     if not create_graph:
         data = grad._data
         if id(data) in handed_out or getattr(data, "base", None) is not None:
             data = data.copy()
         handed_out.add(id(data))
-        grad = Tensor._wrap(data, grad._backend)
-    if leaf.grad is None:
+        if leaf.grad is None:
+            leaf.grad = Tensor._wrap(data, leaf._backend)
+        else:
+            leaf.grad = Tensor._wrap(leaf.grad._data + data, leaf._backend)
+    elif leaf.grad is None:
         leaf.grad = grad
-    elif create_graph:
-        leaf.grad = leaf.grad + grad
     else:
-        leaf.grad = Tensor._wrap(leaf.grad._data + grad._data, grad._backend)
+        leaf.grad = leaf.grad + grad
 
 
 def backward(

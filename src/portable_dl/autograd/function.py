@@ -14,6 +14,8 @@ from typing import Any
 from ..tensor import Tensor
 from .grad_mode import state
 
+_new = object.__new__
+
 # The export tracer sets this to an object with ``record(fn_class, args, outputs, ctx)``.
 _tracer: Any = None
 
@@ -36,6 +38,9 @@ class Function:
     """Base class of ops and of user-defined autograd functions."""
 
     _raw = False  # True for built-in ops whose forward takes and returns backend arrays
+    # Optional fast path: ``backward_arrays(ctx, *grad_arrays) -> arrays``, used by the engine
+    # when no graph of the backward is wanted (create_graph=False). It must agree with ``backward``.
+    backward_arrays: Any = None
     _is_view = False  # True when the output shares memory with input 0 (shares its version counter)
     _released = False
     _saved: tuple | None = None
@@ -90,8 +95,18 @@ class Function:
 
     @property
     def saved_arrays(self) -> tuple:
-        """The raw arrays behind ``saved_tensors`` (for backward code that needs no graph)."""
-        return tuple(None if t is None else t._data for t in self.saved_tensors)
+        """The raw arrays behind ``saved_tensors``, for ``backward_arrays`` (no Tensor wrapping)."""
+        saved = self._saved
+        if saved is None:
+            if self._released:
+                raise RuntimeError(_FREED)
+            return self._to_save
+        out = []
+        for kind, value, box, version in saved:
+            if box is not None and box[0] != version:
+                return tuple(t if t is None or not hasattr(t, "_data") else t._data for t in self.saved_tensors)
+            out.append(value._data if kind == 0 else value[0] if kind == 1 else value)
+        return tuple(out)
 
     @property
     def next_functions(self) -> tuple:
@@ -156,7 +171,7 @@ class Function:
             from ..backends import CPU
 
             backend = CPU
-        ctx = object.__new__(cls)
+        ctx = _new(cls)
         ctx.backend = backend
         ctx.xp = backend.xp
         record = requires and state.enabled
@@ -168,7 +183,9 @@ class Function:
         if type(out) is tuple:
             outputs = tuple([Tensor._wrap(o, backend) for o in out])
         else:
-            outputs = Tensor._wrap(out, backend)
+            outputs = _new(Tensor)
+            outputs._data = out
+            outputs._backend = backend
         if record:
             _connect(ctx, args, outputs, out, raw)
         if cls._is_view:

@@ -7,7 +7,7 @@ from typing import Any
 from ..autograd.function import Function
 from ..tensor import Tensor
 from ._common import assign_inplace, promote_operands
-from .broadcast import sum_to
+from .broadcast import _sum_to, sum_to
 
 
 def _shape(v: Any) -> Any:
@@ -31,6 +31,12 @@ class Add(Function):
         sa, sb = ctx.shapes
         return _reduce(grad, sa), _reduce(grad, sb)
 
+    @staticmethod
+    def backward_arrays(ctx: Any, grad: Any) -> Any:
+        sa, sb = ctx.shapes
+        xp = ctx.xp
+        return (None if sa is None else _sum_to(xp, grad, sa)), (None if sb is None else _sum_to(xp, grad, sb))
+
 
 class Sub(Function):
     _raw = True
@@ -44,6 +50,12 @@ class Sub(Function):
     def backward(ctx: Any, grad: Tensor) -> Any:
         sa, sb = ctx.shapes
         return _reduce(grad, sa), (None if sb is None else sum_to(-grad, sb))
+
+    @staticmethod
+    def backward_arrays(ctx: Any, grad: Any) -> Any:
+        sa, sb = ctx.shapes
+        xp = ctx.xp
+        return (None if sa is None else _sum_to(xp, grad, sa)), (None if sb is None else _sum_to(xp, -grad, sb))
 
 
 class Mul(Function):
@@ -62,6 +74,16 @@ class Mul(Function):
         need_a, need_b = ctx.needs_input_grad
         ga = sum_to(grad * b, sa) if sa is not None and need_a else None
         gb = sum_to(grad * a, sb) if sb is not None and need_b else None
+        return ga, gb
+
+    @staticmethod
+    def backward_arrays(ctx: Any, grad: Any) -> Any:
+        a, b = ctx.saved_arrays
+        sa, sb = ctx.shapes
+        need_a, need_b = ctx.needs_input_grad
+        xp = ctx.xp
+        ga = _sum_to(xp, grad * b, sa) if sa is not None and need_a else None
+        gb = _sum_to(xp, grad * a, sb) if sb is not None and need_b else None
         return ga, gb
 
 
@@ -84,6 +106,16 @@ class Div(Function):
         gb = sum_to(-grad * out / b, sb) if sb is not None and need_b else None
         return ga, gb
 
+    @staticmethod
+    def backward_arrays(ctx: Any, grad: Any) -> Any:
+        b, out = ctx.saved_arrays
+        sa, sb = ctx.shapes
+        need_a, need_b = ctx.needs_input_grad
+        xp = ctx.xp
+        ga = _sum_to(xp, grad / b, sa) if sa is not None and need_a else None
+        gb = _sum_to(xp, -grad * out / b, sb) if sb is not None and need_b else None
+        return ga, gb
+
 
 class Neg(Function):
     _raw = True
@@ -94,6 +126,10 @@ class Neg(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Any:
+        return -grad
+
+    @staticmethod
+    def backward_arrays(ctx: Any, grad: Any) -> Any:
         return -grad
 
 
@@ -142,8 +178,19 @@ def _log_scalar(value: float) -> float:
     return math.log(value) if value > 0 else float("nan")
 
 
-def _binary(cls: type, name: str, float_result: bool = False) -> Any:
-    def op(input: Any, other: Any) -> Tensor:  # noqa: A002 - torch argument name
+def _binary(cls: type, name: str, float_result: bool = False, operator: bool = False) -> Any:
+    """The public function (or, with ``operator``, the dunder method) for a binary Function."""
+
+    def op(input: Any, other: Any) -> Any:  # noqa: A002 - torch argument name
+        if isinstance(input, Tensor):
+            kind = input._data.dtype.kind
+            if isinstance(other, Tensor):
+                if input._data.dtype is other._data.dtype and (kind == "f" or not float_result):
+                    return cls.apply(input, other)  # the common case: same dtype, nothing to promote
+            elif type(other) is float and kind == "f":
+                return cls.apply(input, other)
+            elif operator and not isinstance(other, (int, float, bool)):
+                return NotImplemented
         a, b = promote_operands(input, other, name, float_result)
         return cls.apply(a, b)
 
@@ -362,10 +409,10 @@ __all__ = [
 ]  # fmt: skip
 
 TENSOR_METHODS = {
-    "__add__": _operator(add), "__radd__": _reflected(add), "__iadd__": _inplace(add, "add_"),
-    "__sub__": _operator(sub), "__rsub__": _reflected(sub), "__isub__": _inplace(sub, "sub_"),
-    "__mul__": _operator(mul), "__rmul__": _reflected(mul), "__imul__": _inplace(mul, "mul_"),
-    "__truediv__": _operator(div_true), "__rtruediv__": _reflected(div_true),
+    "__add__": _binary(Add, "add", operator=True), "__radd__": _reflected(add), "__iadd__": _inplace(add, "add_"),
+    "__sub__": _binary(Sub, "sub", operator=True), "__rsub__": _reflected(sub), "__isub__": _inplace(sub, "sub_"),
+    "__mul__": _binary(Mul, "mul", operator=True), "__rmul__": _reflected(mul), "__imul__": _inplace(mul, "mul_"),
+    "__truediv__": _binary(Div, "div", float_result=True, operator=True), "__rtruediv__": _reflected(div_true),
     "__itruediv__": _inplace(div_true, "div_"),
     "__floordiv__": _operator(floor_divide), "__rfloordiv__": _reflected(floor_divide),
     "__ifloordiv__": _inplace(floor_divide, "floor_divide_"),

@@ -35,6 +35,10 @@ class SumTo(Function):
     def backward(ctx: Any, grad: Tensor) -> Any:
         return BroadcastTo.apply(grad, ctx.in_shape), None
 
+    @staticmethod
+    def backward_arrays(ctx: Any, grad: Any) -> Any:
+        return ctx.xp.broadcast_to(grad, ctx.in_shape), None
+
 
 class BroadcastTo(Function):
     _raw = True
@@ -48,6 +52,10 @@ class BroadcastTo(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Any:
         return SumTo.apply(grad, ctx.in_shape), None
+
+    @staticmethod
+    def backward_arrays(ctx: Any, grad: Any) -> Any:
+        return _sum_to(ctx.xp, grad, ctx.in_shape), None
 
 
 def sum_to(grad: Tensor, shape: tuple) -> Tensor:
