@@ -6,7 +6,7 @@ import json
 import os
 import statistics
 import time
-from typing import Callable
+from collections.abc import Callable
 
 THREADS = int(os.environ.get("BENCH_THREADS", "2"))
 

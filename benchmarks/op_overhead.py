@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import THREADS, emit, paired, pin_threads  # noqa: E402
+from _common import THREADS, emit, paired, pin_threads
 
 pin_threads()
 

@@ -26,12 +26,12 @@ from ._dtype import (
     uint8,
 )
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
-from .ops import *  # noqa: F403 - the op library's public functions
+from .ops import *
 from .ops import __all__ as _ops_all
 from .ops._common import result_type
 from .tensor import Size, Tensor, is_tensor
-from . import cuda  # noqa: E402, I001
-from . import nn  # noqa: E402
+from . import cuda
+from . import nn
 
 __version__ = "0.1.0"
 

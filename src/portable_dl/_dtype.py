@@ -102,7 +102,7 @@ def to_dtype(value) -> dtype:
     if value is bool:
         return bool_
     if value is builtins_float:
-        return _default_float
+        return float64  # torch: dtype=float means float64
     if value is builtins_int:
         return int64
     try:

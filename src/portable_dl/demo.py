@@ -7,7 +7,7 @@ import math
 import portable_dl as pdl
 
 
-def fit_sine(steps: int = 300, seed: int = 0, device: str = "cpu", hidden: int = 32, lr: float = 0.1) -> list[float]:
+def fit_sine(steps: int = 300, seed: int = 0, device: str = "cpu", hidden: int = 32, lr: float = 0.05) -> list[float]:
     """Train on 256 points of sin(x) over [-pi, pi]; prints and returns the loss every 50 steps."""
     pdl.manual_seed(seed)
     x = pdl.linspace(-math.pi, math.pi, 256, device=device).unsqueeze(1)

@@ -7,7 +7,8 @@ engine runs them in grad mode and the gradients carry a graph of their own
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from ..tensor import Tensor, _RetainGradHook
 from .function import Function
@@ -195,7 +196,11 @@ def _execute(
                     f"(expected {len(edges)}, got {len(result)})"
                 )
             for edge, g in zip(edges, result):
-                if edge is None or g is None:
+                if edge is None:
+                    continue
+                if g is None:  # no gradient along this edge: it still counts as delivered
+                    if edge[1] >= 0 and (needed is None or edge[0] in needed):
+                        _skip_edge(edge[0], deps, buffers, ready, needed)
                     continue
                 if raw_mode and fast is None:
                     g = g._data
@@ -241,6 +246,23 @@ def _execute(
             if not isinstance(g, Tensor):
                 captured[key] = Tensor._wrap(g, key[0].backend)
     return captured
+
+
+def _skip_edge(node: Any, deps: dict, buffers: dict, ready: list, needed: set | None) -> None:
+    """Count an edge that carried no gradient; a node left with no gradient at all passes that on."""
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        left = deps[node] - 1
+        deps[node] = left
+        if left:
+            continue
+        if node in buffers:
+            ready.append(node)
+            continue
+        for edge in getattr(node, "_edges", ()):
+            if edge is not None and edge[1] >= 0 and (needed is None or edge[0] in needed):
+                stack.append(edge[0])
 
 
 def _buffer_leaf(leaves: dict, leaf: Tensor, grad: Any) -> None:

@@ -85,9 +85,19 @@ class Function:
             elif kind == 1:  # an output of this node: rebuild it with this node as grad_fn
                 array, index = value
                 t = Tensor._wrap(array, self.backend)
-                t.requires_grad = True
-                t.grad_fn = self
-                t._output_nr = index
+                if array.dtype.kind == "f":  # integer outputs (indices) carry no graph
+                    t.requires_grad = True
+                    t.grad_fn = self
+                    t._output_nr = index
+                out.append(t)
+            elif kind == 3:  # a non-leaf input: rebuild it at its place in the graph
+                array, node, index = value
+                t = Tensor._wrap(array, self.backend)
+                if node is not None:
+                    t.requires_grad = True
+                    t.grad_fn = node
+                    t._output_nr = index
+                t._vbox = box
                 out.append(t)
             else:
                 out.append(_as_tensor(value, self))
@@ -105,7 +115,7 @@ class Function:
         for kind, value, box, version in saved:
             if box is not None and box[0] != version:
                 return tuple(t if t is None or not hasattr(t, "_data") else t._data for t in self.saved_tensors)
-            out.append(value._data if kind == 0 else value[0] if kind == 1 else value)
+            out.append(value._data if kind == 0 else value[0] if kind in (1, 3) else value)
         return tuple(out)
 
     @property
@@ -121,7 +131,8 @@ class Function:
         return tuple(out)
 
     def name(self) -> str:
-        return type(self).__name__ + "Backward0"
+        # torch: built-in nodes are "<Op>Backward0", user Functions "<Class>Backward"
+        return type(self).__name__ + ("Backward0" if self._raw else "Backward")
 
     def __repr__(self) -> str:
         return f"<{self.name()} object at {id(self):#x}>"
@@ -178,13 +189,21 @@ class Function:
         if not cls._raw:
             return _apply_user(cls, ctx, args, kwargs, record)
 
-        out = cls.forward(ctx, *raw, **kwargs) if kwargs else cls.forward(ctx, *raw)
+        try:
+            out = cls.forward(ctx, *raw, **kwargs) if kwargs else cls.forward(ctx, *raw)
+        except ValueError as err:  # NumPy/CuPy broadcasting errors get torch's message and type
+            mismatch = _broadcast_mismatch(raw) if "broadcast" in str(err) else None
+            if mismatch is None:
+                raise
+            raise RuntimeError(mismatch) from None
         backend = ctx.backend  # a device transfer changes it
+        array_type = backend.array_type
         if type(out) is tuple:
-            outputs = tuple([Tensor._wrap(o, backend) for o in out])
+            outputs = tuple([Tensor._wrap(o if type(o) is array_type else _as_array(backend, o), backend) for o in out])
         else:
             outputs = _new(Tensor)
-            outputs._data = out
+            # NumPy turns 0-d results into scalars; a tensor always holds an array
+            outputs._data = out if type(out) is array_type else _as_array(backend, out)
             outputs._backend = backend
         if record:
             _connect(ctx, args, outputs, out, raw)
@@ -197,6 +216,27 @@ class Function:
         if _tracer is not None:
             _tracer.record(cls, args, kwargs, outputs, ctx)
         return outputs
+
+
+def _as_array(backend: Any, value: Any) -> Any:
+    return backend.xp.asarray(value)
+
+
+def _broadcast_mismatch(raw: list) -> str | None:
+    """torch's message for the first two array operands that can't be broadcast together (None if they can)."""
+    shapes = [a.shape for a in raw if hasattr(a, "shape") and hasattr(a, "dtype")][:2]
+    if len(shapes) < 2:
+        return None
+    a, b = shapes
+    ndim = max(len(a), len(b))
+    for i in range(ndim - 1, -1, -1):  # torch checks from the last dim
+        sa = a[i - ndim + len(a)] if i - ndim + len(a) >= 0 else 1
+        sb = b[i - ndim + len(b)] if i - ndim + len(b) >= 0 else 1
+        if sa != sb and sa != 1 and sb != 1:
+            return (
+                f"The size of tensor a ({sa}) must match the size of tensor b ({sb}) at non-singleton dimension {i}"
+            )
+    return None
 
 
 def _edge(t: Tensor) -> Any:
@@ -244,6 +284,10 @@ def _resolve_saved(value: Any, args: tuple, raw: list, outputs: Any, out_list: A
             box = a._vbox
             if box is None:
                 box = a._vbox = [0]
+            if a.grad_fn is not None or not a.requires_grad:
+                # a non-leaf or a constant can be rebased by a later in-place op: keep its value and graph
+                # position, not the object (only leaves that require grad, which can't be rebased, are kept)
+                return (3, (value, a.grad_fn, a._output_nr), box, box[0])
             return (0, a, box, box[0])
     for i, o in enumerate(out_list):
         if value is o:
@@ -264,11 +308,14 @@ def _as_tensor(value: Any, ctx: Function) -> Any:
 def _describe(value: Any, kind: int, ctx: Function) -> str:
     if kind == 0:
         return f"[Tensor of shape {list(value.shape)}, dtype {value.dtype}] (an input of {ctx.name()})"
+    if kind == 3:
+        return f"[array of shape {list(value[0].shape)}] (output {value[2]} of {value[1].name()})"
     return f"[array of shape {list(value[0].shape)}] (output {value[1]} of {ctx.name()})"
 
 
 def _apply_user(cls: type, ctx: Function, args: tuple, kwargs: dict, record: bool) -> Any:
     """PyTorch semantics for user Functions: forward sees Tensors, runs without recording a graph."""
+    ctx.needs_input_grad = tuple([isinstance(a, Tensor) and a.requires_grad for a in args])  # also in forward
     previous = state.enabled
     state.enabled = False
     try:
@@ -297,7 +344,6 @@ def _apply_user(cls: type, ctx: Function, args: tuple, kwargs: dict, record: boo
     tensor_outputs = [o for o in outputs if isinstance(o, Tensor)]
     if record:
         ctx._edges = tuple([_edge(a) if isinstance(a, Tensor) else None for a in args])
-        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         ctx._n_outputs = len(outputs)
         ctx._out_meta = [(o.shape, o.dtype) if isinstance(o, Tensor) else None for o in outputs]
         for i, (o, r) in enumerate(zip(outputs, results)):
@@ -316,12 +362,13 @@ def _apply_user(cls: type, ctx: Function, args: tuple, kwargs: dict, record: boo
                     break
             if entry is None and isinstance(value, Tensor):
                 box = value._vbox = value._vbox or [0]
-                entry = (0, value, box, box[0])
+                if value.grad_fn is not None or not value.requires_grad:  # may be rebased later: keep the value
+                    entry = (3, (value._data, value.grad_fn, value._output_nr), box, box[0])
+                else:
+                    entry = (0, value, box, box[0])
             saved.append(entry or (2, value, None, 0))
         ctx._saved = tuple(saved)
         ctx._to_save = ()
-    else:
-        ctx.needs_input_grad = tuple(False for _ in args)
     if _tracer is not None:
         _tracer.record(cls, args, kwargs, tuple(tensor_outputs), ctx)
     return tuple(outputs) if is_tuple else outputs[0]

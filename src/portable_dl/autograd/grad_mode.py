@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 
 class _GradState(threading.local):
@@ -32,6 +34,8 @@ class _GradModeContext:
 
     def __call__(self, fn: Callable) -> Callable:
         target = self._target
+        if inspect.isgeneratorfunction(fn):
+            return _wrap_generator(fn, target)
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -48,13 +52,51 @@ class _GradModeContext:
         return type(self)()
 
 
-class no_grad(_GradModeContext):  # noqa: N801 - torch name
+def _wrap_generator(fn: Callable, target: bool) -> Callable:
+    """A decorated generator function runs each of its steps under the grad mode (as in torch)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        gen = fn(*args, **kwargs)
+        request = None
+        throw: BaseException | None = None
+        while True:
+            previous = state.enabled
+            state.enabled = target
+            try:
+                response = gen.send(request) if throw is None else gen.throw(throw)
+            except StopIteration as stop:
+                return stop.value
+            finally:
+                state.enabled = previous
+            throw = None
+            try:
+                request = yield response
+            except GeneratorExit:
+                gen.close()
+                raise
+            except BaseException as err:  # thrown into us: pass it on to the wrapped generator
+                throw = err
+
+    return wrapper
+
+
+class _NoParamDecorator(_GradModeContext):
+    """``@no_grad`` works without parentheses too, like in torch."""
+
+    def __new__(cls, orig_func: Callable | None = None) -> Any:
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)
+
+
+class no_grad(_NoParamDecorator):  # noqa: N801 - torch name
     """Run without recording a graph: results never require grad."""
 
     _target = False
 
 
-class enable_grad(_GradModeContext):  # noqa: N801
+class enable_grad(_NoParamDecorator):  # noqa: N801
     """Record the graph again inside a ``no_grad`` block."""
 
     _target = True
@@ -63,7 +105,12 @@ class enable_grad(_GradModeContext):  # noqa: N801
 class inference_mode(_GradModeContext):  # noqa: N801
     """Like ``no_grad`` (this framework has no separate inference tensors)."""
 
-    def __init__(self, mode: bool = True) -> None:
+    def __new__(cls, mode: Any = True) -> Any:
+        if mode is None or isinstance(mode, bool):
+            return super().__new__(cls)
+        return cls()(mode)  # used as @inference_mode without parentheses
+
+    def __init__(self, mode: Any = True) -> None:
         self._target = not mode
 
     def clone(self) -> inference_mode:

@@ -12,6 +12,7 @@ class Backend:
 
     name: str
     xp: Any
+    array_type: type  # the backend's ndarray class
     device: device
 
     def asarray(self, data: Any, dtype: Any = None) -> Any:

@@ -34,6 +34,7 @@ class CupyBackend(Backend):
         if index >= count:
             raise RuntimeError(f"device 'cuda:{index}' does not exist; this machine has {count} GPU(s)")
         self.xp = cupy
+        self.array_type = cupy.ndarray
         self.index = index
         self.device = device("cuda", index)
         self._cuda_device = cupy.cuda.Device(index)

@@ -13,6 +13,7 @@ from .erf import erf_numpy
 
 class NumpyBackend(Backend):
     name = "numpy"
+    array_type = np.ndarray
 
     def __init__(self) -> None:
         self.xp = np

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from .. import _dtype
 from .._dtype import FROM_NUMPY, promote_types
@@ -81,11 +82,24 @@ def promote_operands(a: Any, b: Any, op: str, float_result: bool = False) -> tup
         a = cast(a, dt)
     elif float_result or dt.is_floating_point:
         a = float(a)
+    elif dt.itemsize < 8 and type(a) is int:
+        a = _wrap_int(a, dt)
     if tb:
         b = cast(b, dt)
     elif float_result or dt.is_floating_point:
         b = float(b)
+    elif dt.itemsize < 8 and type(b) is int:
+        b = _wrap_int(b, dt)
     return a, b
+
+
+def _wrap_int(value: int, dt: _dtype.dtype) -> int:
+    """A Python int converted to a small integer dtype the way torch does: wrapping around (uint8: -1 -> 255)."""
+    span = 1 << (8 * dt.itemsize)
+    low = -(span >> 1) if dt.is_signed else 0
+    if low <= value < low + span:
+        return value
+    return (value - low) % span + low
 
 
 def normalize_dims(dim: Any, ndim: int, op: str) -> tuple[int, ...] | None:
@@ -148,14 +162,26 @@ def assign_inplace(self: Tensor, result: Tensor, op: str) -> Tensor:
             raise RuntimeError(
                 f"{op}: a leaf Variable that requires grad is being used in an in-place operation."
             )
+        if self.grad_fn is not None and type(self.grad_fn)._is_view:
+            raise RuntimeError(
+                f"{op}: in-place modification of a view ({self.grad_fn.name()}) of a tensor that requires grad "
+                "is not supported; apply the op out of place (e.g. torch.cat / torch.where) instead"
+            )
+        # Rebase: self takes over the result's node. Its old array is left intact, so every backward that
+        # saved the old value still sees it; the new array gets a version counter of its own.
         result = cast(result, FROM_NUMPY[self._data.dtype])
+        version = self._version
         self._data = result._data
         self.requires_grad = result.requires_grad
         self.grad_fn = result.grad_fn
         self._output_nr = result._output_nr
+        self._vbox = [version + 1]
+        return self
+    if not isinstance(self._data, self._backend.xp.ndarray):  # a NumPy scalar: no memory to share
+        self._data = self._backend.xp.asarray(result._data).astype(self._data.dtype)
+    elif not self._data.flags.writeable:
+        raise RuntimeError(f"{op}: this tensor is a broadcast (expanded) view and cannot be written in place")
     else:
-        if not self._data.flags.writeable:
-            raise RuntimeError(f"{op}: this tensor is a broadcast (expanded) view and cannot be written in place")
         self._backend.xp.copyto(self._data, result._data, casting="unsafe")
     box = self._vbox
     if box is None:

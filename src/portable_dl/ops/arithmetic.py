@@ -44,7 +44,10 @@ class Sub(Function):
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
         ctx.shapes = (_shape(a), _shape(b))
-        return a - b
+        try:
+            return a - b
+        except TypeError:  # NumPy refuses bool - bool
+            raise RuntimeError(_BOOL_SUB) from None
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Any:
@@ -136,6 +139,10 @@ class Neg(Function):
 class Pow(Function):
     _raw = True
 
+    def name(self) -> str:  # torch: 0 = tensor ** scalar, 1 = tensor ** tensor, 2 = scalar ** tensor
+        sa, sb = self.shapes
+        return "PowBackward0" if sb is None else "PowBackward2" if sa is None else "PowBackward1"
+
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
         xp = ctx.xp
@@ -190,7 +197,11 @@ def _binary(cls: type, name: str, float_result: bool = False, operator: bool = F
             elif type(other) is float and kind == "f":
                 return cls.apply(input, other)
             elif operator and not isinstance(other, (int, float, bool)):
-                return NotImplemented
+                other = _numpy_scalar(other)
+                if other is None:
+                    return NotImplemented
+        if cls is Sub and (_is_bool(input) or _is_bool(other)):
+            raise RuntimeError(_BOOL_SUB)
         a, b = promote_operands(input, other, name, float_result)
         return cls.apply(a, b)
 
@@ -264,6 +275,16 @@ class _NonDiff(Function):
         return getattr(xp, name)(a, b)
 
 
+_BOOL_SUB = (
+    "Subtraction, the `-` operator, with a bool tensor is not supported. "
+    "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead."
+)
+
+
+def _is_bool(v: Any) -> bool:
+    return isinstance(v, bool) or (isinstance(v, Tensor) and v._data.dtype.kind == "b")
+
+
 def _is_int(v: Any) -> bool:
     return (isinstance(v, int) and not isinstance(v, bool)) or (hasattr(v, "dtype") and v.dtype.kind in "iu")
 
@@ -309,8 +330,14 @@ def fmod(input: Any, other: Any) -> Tensor:  # noqa: A002
 
 def _comparison(name: str, ufunc: str) -> Any:
     def op(input: Any, other: Any) -> Any:  # noqa: A002
-        if not isinstance(other, (Tensor, int, float, bool)) or not isinstance(input, (Tensor, int, float, bool)):
-            return NotImplemented
+        if not isinstance(other, (Tensor, int, float, bool)):
+            other = _numpy_scalar(other)
+            if other is None:
+                return NotImplemented
+        if not isinstance(input, (Tensor, int, float, bool)):
+            input = _numpy_scalar(input)  # noqa: A001
+            if input is None:
+                return NotImplemented
         a, b = promote_operands(input, other, name)
         return _NonDiff.apply(a, b, ufunc)
 
@@ -375,10 +402,19 @@ def bitwise_not(input: Tensor) -> Tensor:  # noqa: A002
     return _Unary.apply(input, "invert")
 
 
+def _numpy_scalar(value: Any) -> Any:
+    """A NumPy scalar (or 0-d array) as the Python number torch treats it as; None for anything else."""
+    if getattr(value, "ndim", None) == 0 and hasattr(value, "item") and not isinstance(value, Tensor):
+        return value.item()
+    return None
+
+
 def _reflected(fn: Any) -> Any:
     def op(self: Tensor, other: Any) -> Tensor:
         if not isinstance(other, (int, float, bool)):
-            return NotImplemented
+            other = _numpy_scalar(other)
+            if other is None:
+                return NotImplemented
         return fn(other, self)
 
     return op
@@ -395,7 +431,9 @@ def _inplace(fn: Any, name: str) -> Any:
 def _operator(fn: Any) -> Any:
     def op(self: Tensor, other: Any) -> Any:
         if not isinstance(other, (Tensor, int, float, bool)):
-            return NotImplemented
+            other = _numpy_scalar(other)
+            if other is None:
+                return NotImplemented
         return fn(self, other)
 
     return op

@@ -1,7 +1,623 @@
-"""(placeholder: filled in by the op library work)"""
+"""Convolutions: ``conv1d/2d/3d``, ``conv_transpose1d/2d/3d``, ``unfold``/``fold``.
+
+One im2col view (``as_strided`` over a padded copy, kernel dims before output dims, so the
+copy into the column matrix runs over contiguous output rows) and one (batched) GEMM per call,
+grouped convolutions as a batch of GEMMs over the groups. The three Functions are each
+other's adjoints, so every backward is again made of them (double backward works):
+
+* ``ConvNd``        y = conv(x, w) + b        dx = ConvTransposeNd(g, w), dw = ConvWeight(x, g)
+* ``ConvTransposeNd`` y = conv^T(x, w) + b    dx = ConvNd(g, w),          dw = ConvWeight(g, x)
+* ``ConvWeight``    dw = corr(x, g)           dx = ConvTransposeNd(g, v), dg = ConvNd(x, v)
+
+A geometry ``geom = (kernel, stride, dilation, pad_lo, pad_hi, groups)`` (per spatial dim tuples)
+describes the convolution from the big ("input") space to the small ("output") space; ``pad_hi``
+may be negative (trailing input positions no window touches), which is how asymmetric 'same'
+padding and ``output_padding`` are expressed.
+"""
+
+# ruff: noqa: N803, N806, E741 - shape letters (N, C, K, L, O, G, D) follow the usual conv notation
 
 from __future__ import annotations
 
-__all__: list[str] = []
-FUNCTIONAL: list[str] = []
+import itertools
+from typing import Any
+
+from ..autograd.function import Function
+from ..tensor import Tensor
+from .broadcast import sum_to
+from .linalg import _SNAME, _view
+
+# ----- raw array helpers (shared with pooling) ---------------------------------------------------------
+
+
+def prod(values: Any) -> int:
+    n = 1
+    for v in values:
+        n *= v
+    return n
+
+
+def conv_out_size(n: int, k: int, s: int, d: int, lo: int, hi: int) -> int:
+    return (n + lo + hi - d * (k - 1) - 1) // s + 1
+
+
+def pad_spatial(xp: Any, x: Any, lo: tuple, hi: tuple, value: Any = 0) -> Any:
+    """``x`` with its trailing ``len(lo)`` dims padded by ``lo`` before and ``max(hi, 0)`` after."""
+    if not any(lo) and all(h <= 0 for h in hi):
+        return x
+    D = len(lo)
+    sp = x.shape[-D:]
+    shape = x.shape[:-D] + tuple(n + a + max(b, 0) for n, a, b in zip(sp, lo, hi))
+    out = xp.zeros(shape, dtype=x.dtype) if value == 0 else xp.full(shape, value, dtype=x.dtype)
+    out[(Ellipsis,) + tuple(slice(a, a + n) for a, n in zip(lo, sp))] = x
+    return out
+
+
+def windows(xp: Any, x: Any, k: tuple, s: tuple, d: tuple, out_sp: tuple) -> Any:
+    """A strided view ``(*lead, *k, *out_sp)`` of the windows of the trailing dims of (padded) ``x``."""
+    D = len(k)
+    st = x.strides
+    sp = st[-D:]
+    shape = x.shape[:-D] + tuple(k) + tuple(out_sp)
+    strides = st[:-D] + tuple(a * b for a, b in zip(sp, d)) + tuple(a * b for a, b in zip(sp, s))
+    return xp.lib.stride_tricks.as_strided(x, shape, strides)
+
+
+def _clip_ranges(k: int, s: int, d: int, lo: int, n: int, o: int) -> list:
+    """Per kernel offset: (first output, end output, first target) of the windows that land inside [0, n)."""
+    out = []
+    for i in range(k):
+        off = i * d - lo  # output position o lands on target o * s + off
+        o0 = 0 if off >= 0 else (s - 1 - off) // s
+        last = n - 1 - off
+        o1 = min(o, last // s + 1) if last >= 0 else 0
+        out.append((o0, o1, o0 * s + off) if o1 > o0 else None)
+    return out
+
+
+def add_windows(xp: Any, target: Any, src: Any, k: tuple, s: tuple, d: tuple, lo: tuple, per_offset: bool) -> Any:
+    """col2im: ``target[..., o*s + i*d - lo] += src[..., i, o]`` for every kernel offset ``i``, clipped.
+
+    ``src`` is ``(*lead, *k, *out)`` when ``per_offset`` else ``(*lead, *out)`` (the same values for
+    every offset). ``target`` is ``(*lead, *in)``; it is modified in place and returned.
+    """
+    D = len(k)
+    in_sp = target.shape[-D:]
+    out_sp = src.shape[-D:]
+    ranges = [_clip_ranges(k[j], s[j], d[j], lo[j], in_sp[j], out_sp[j]) for j in range(D)]
+    lead = (Ellipsis,)
+    for idx in itertools.product(*(range(kk) for kk in k)):
+        rs = [ranges[j][i] for j, i in enumerate(idx)]
+        if any(r is None for r in rs):
+            continue
+        t_sl = tuple(slice(t0, t0 + (o1 - o0 - 1) * st + 1, st) for (o0, o1, t0), st in zip(rs, s))
+        s_sl = tuple(slice(o0, o1) for o0, o1, _ in rs)
+        if per_offset:
+            target[lead + t_sl] += src[lead + idx + s_sl]
+        else:
+            target[lead + t_sl] += src[lead + s_sl]
+    return target
+
+
+def _im2col(xp: Any, x: Any, geom: tuple, out_sp: tuple) -> Any:
+    """``(N, C, *k, *out)`` windows of the padded input (a view)."""
+    k, s, d, lo, hi, _ = geom
+    return windows(xp, pad_spatial(xp, x, lo, hi), k, s, d, out_sp)
+
+
+def _conv_raw(xp: Any, x: Any, w: Any, geom: tuple) -> Any:
+    k, s, d, lo, hi, G = geom
+    N, C = x.shape[:2]
+    O = w.shape[0]
+    out_sp = tuple(conv_out_size(n, *a) for n, a in zip(x.shape[2:], zip(k, s, d, lo, hi)))
+    K, L = prod(k), prod(out_sp)
+    cols = _im2col(xp, x, geom, out_sp)
+    if G == 1:
+        out = xp.matmul(w.reshape(O, C * K), cols.reshape(N, C * K, L))
+    else:
+        out = xp.matmul(w.reshape(G, O // G, C // G * K), cols.reshape(N, G, C // G * K, L))
+    return out.reshape((N, O) + out_sp)
+
+
+def _conv_transpose_raw(xp: Any, g: Any, w: Any, geom: tuple, in_sp: tuple) -> Any:
+    """The adjoint of ``_conv_raw`` in ``x``: ``g (N, O, *out)`` -> ``(N, C, *in_sp)``."""
+    k, s, d, lo, hi, G = geom
+    N, O = g.shape[:2]
+    out_sp = g.shape[2:]
+    K, L = prod(k), prod(out_sp)
+    Cg = w.shape[1]
+    C = Cg * G
+    if len(k) > 1 and all(st == 1 for st in s):
+        return _conv_transpose_flat(xp, g, w, geom, in_sp)
+    if G == 1:
+        cols = xp.matmul(w.reshape(O, Cg * K).T, g.reshape(N, O, L))
+    else:
+        cols = xp.matmul(w.reshape(G, O // G, Cg * K).swapaxes(1, 2), g.reshape(N, G, O // G, L))
+    cols = cols.reshape((N, C) + tuple(k) + tuple(out_sp))
+    target = xp.zeros((N, C) + tuple(in_sp), dtype=cols.dtype)
+    return add_windows(xp, target, cols, k, s, d, lo, True)
+
+
+def _conv_transpose_flat(xp: Any, g: Any, w: Any, geom: tuple, in_sp: tuple) -> Any:
+    """Stride-1 col2im on flattened planes: ``g`` is laid out with the padded input's row width (zeros in the
+    extra columns), so every kernel offset becomes one contiguous shifted add instead of a strided one."""
+    k, _, d, lo, hi, G = geom
+    N, O = g.shape[:2]
+    out_sp = g.shape[2:]
+    D = len(k)
+    K = prod(k)
+    Cg = w.shape[1]
+    C = Cg * G
+    pp = tuple(n + a + max(b, 0) for n, a, b in zip(in_sp, lo, hi))  # padded input extents
+    gp = xp.zeros((N, O, out_sp[0]) + pp[1:], dtype=g.dtype)
+    gp[(slice(None), slice(None)) + tuple(slice(0, o) for o in out_sp)] = g
+    L = prod(gp.shape[2:])
+    if G == 1:
+        cols = xp.matmul(w.reshape(O, Cg * K).T, gp.reshape(N, O, L))
+    else:
+        cols = xp.matmul(w.reshape(G, O // G, Cg * K).swapaxes(1, 2), gp.reshape(N, G, O // G, L))
+    cols = cols.reshape(N, C, K, L)
+    plane = [prod(pp[j + 1 :]) for j in range(D)]
+    length = sum((o - 1) * st for o, st in zip(out_sp, plane)) + 1
+    target = xp.zeros((N, C, prod(pp)), dtype=cols.dtype)
+    for kk, idx in enumerate(itertools.product(*(range(n) for n in k))):
+        off = sum(i * di * st for i, di, st in zip(idx, d, plane))
+        target[:, :, off : off + length] += cols[:, :, kk, :length]
+    target = target.reshape((N, C) + pp)
+    if any(lo) or any(a + n != p for a, n, p in zip(lo, in_sp, pp)):
+        target = xp.ascontiguousarray(target[(Ellipsis,) + tuple(slice(a, a + n) for a, n in zip(lo, in_sp))])
+    return target
+
+
+_WGRAD_CHUNK = 1 << 22  # elements of the per-sample weight-gradient stack computed at once
+
+
+def _conv_weight_raw(xp: Any, x: Any, g: Any, geom: tuple) -> Any:
+    """The weight gradient: ``(O, C/G, *k)`` from input ``x`` and output gradient ``g``."""
+    k, s, d, lo, hi, G = geom
+    N, C = x.shape[:2]
+    O = g.shape[1]
+    out_sp = g.shape[2:]
+    K, L = prod(k), prod(out_sp)
+    cols = _im2col(xp, x, geom, out_sp)
+    if G == 1:
+        cols = cols.reshape(N, C * K, L)
+        g3 = g.reshape(N, O, L)
+    else:
+        cols = cols.reshape(N, G, C // G * K, L)
+        g3 = g.reshape(N, G, O // G, L)
+    step = max(1, _WGRAD_CHUNK // max(1, O * C // G * K))
+    total = None
+    for n0 in range(0, N, step):
+        part = xp.matmul(g3[n0 : n0 + step], cols[n0 : n0 + step].swapaxes(-1, -2)).sum(axis=0)
+        total = part if total is None else total + part
+    if total is None:
+        total = xp.zeros((O, C // G * K), dtype=x.dtype)
+    return total.reshape((O, C // G) + tuple(k))
+
+
+def _bias_grad(grad: Tensor) -> Tensor:
+    shape = grad._data.shape
+    O = shape[1]
+    return _view(sum_to(grad, (O,) + (1,) * (len(shape) - 2)), (O,))
+
+
+def _hi_for(in_sp: tuple, out_sp: tuple, k: tuple, s: tuple, d: tuple, lo: tuple) -> tuple:
+    """The trailing pad that makes a conv map ``in_sp`` exactly onto ``out_sp`` (no unused tail)."""
+    return tuple((o - 1) * st + di * (kk - 1) + 1 - a - n for n, o, kk, st, di, a in zip(in_sp, out_sp, k, s, d, lo))
+
+
+# ----- Functions ---------------------------------------------------------------------------------------
+
+
+class ConvNd(Function):
+    _raw = True
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, w: Any, b: Any, geom: tuple) -> Any:
+        ctx.save_for_backward(x, w)
+        ctx.geom = geom
+        out = _conv_raw(ctx.xp, x, w, geom)
+        if b is not None:
+            out += b.reshape((-1,) + (1,) * (out.ndim - 2))
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Any:
+        x, w = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        geom = ctx.geom
+        gx = ConvTransposeNd.apply(grad, w, None, geom, x._data.shape[2:]) if need_x else None
+        gw = ConvWeight.apply(x, grad, geom) if need_w else None
+        gb = _bias_grad(grad) if need_b else None
+        return gx, gw, gb, None
+
+
+class ConvTransposeNd(Function):
+    """The adjoint of ``ConvNd`` in its input: ``geom`` is the conv from this op's output to its input."""
+
+    _raw = True
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, w: Any, b: Any, geom: tuple, out_sp: tuple) -> Any:
+        ctx.save_for_backward(x, w)
+        ctx.geom = geom
+        out = _conv_transpose_raw(ctx.xp, x, w, geom, tuple(out_sp))
+        if b is not None:
+            out += b.reshape((-1,) + (1,) * (out.ndim - 2))
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Any:
+        x, w = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        geom = ctx.geom
+        gx = ConvNd.apply(grad, w, None, geom) if need_x else None
+        gw = ConvWeight.apply(grad, x, geom) if need_w else None
+        gb = _bias_grad(grad) if need_b else None
+        return gx, gw, gb, None, None
+
+
+class ConvWeight(Function):
+    """The weight gradient of ``ConvNd`` as an op of (input, output gradient); bilinear, so differentiable."""
+
+    _raw = True
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, g: Any, geom: tuple) -> Any:
+        ctx.save_for_backward(x, g)
+        ctx.geom = geom
+        return _conv_weight_raw(ctx.xp, x, g, geom)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Any:
+        x, g = ctx.saved_tensors
+        need_x, need_g = ctx.needs_input_grad[:2]
+        geom = ctx.geom
+        gx = ConvTransposeNd.apply(g, grad, None, geom, x._data.shape[2:]) if need_x else None
+        gg = ConvNd.apply(x, grad, None, geom) if need_g else None
+        return gx, gg, None
+
+
+# ----- argument handling -------------------------------------------------------------------------------
+
+
+def _ntuple(value: Any, n: int, name: str, op: str) -> tuple:
+    if isinstance(value, Tensor):
+        value = value.tolist()
+    if isinstance(value, (list, tuple)):
+        if len(value) == 1 and n > 1:
+            value = tuple(value) * n
+        if len(value) != n:
+            raise RuntimeError(
+                f"expected {name} to be a single integer value or a list of {n} values to match the convolution "
+                f"dimensions, but got {name}={list(value)}"
+            )
+        return tuple(int(v) for v in value)
+    return (int(value),) * n
+
+
+def _tensor_type(t: Tensor) -> str:
+    return f"{t.device.type == 'cuda' and 'torch.cuda.' or 'torch.'}{_SNAME[t._data.dtype.name]}Tensor"
+
+
+def _check_conv_dtypes(op: str, x: Tensor, w: Tensor, b: Tensor | None) -> None:
+    if not isinstance(x, Tensor) or not isinstance(w, Tensor):
+        raise TypeError(f"{op}(): input and weight must be Tensors")
+    if x._data.dtype != w._data.dtype:
+        raise RuntimeError(
+            f"Input type ({_tensor_type(x)}) and weight type ({_tensor_type(w)}) should be the same or input "
+            "should be a MKLDNN tensor and weight is a dense tensor"
+        )
+    if b is not None and b._data.dtype != x._data.dtype:
+        raise RuntimeError(
+            f"Input type ({_CN[x._data.dtype.name]}) and bias type ({_CN[b._data.dtype.name]}) should be the same"
+        )
+    if x._data.dtype.kind == "b":
+        raise NotImplementedError(f"\"{op}\" not implemented for 'Bool'")
+
+
+_CN = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
+       "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}  # fmt: skip
+
+
+def _batched(op: str, x: Tensor, D: int) -> bool:
+    nd = x._data.ndim
+    if nd == D + 2:
+        return True
+    if nd == D + 1:
+        return False
+    raise RuntimeError(
+        f"Expected {D + 1}D (unbatched) or {D + 2}D (batched) input to {op}, but got input of size: "
+        f"{list(x._data.shape)}"
+    )
+
+
+def _check_weight(op: str, w: Tensor, D: int) -> None:
+    if w._data.ndim != D + 2:
+        raise RuntimeError(f"{op}: expected weight to be {D + 2}-D, but got weight of size {list(w._data.shape)}")
+
+
+def _check_positive(stride: tuple, dilation: tuple, padding: Any) -> None:
+    if any(v <= 0 for v in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(v <= 0 for v in dilation):
+        raise RuntimeError("non-positive dilation is not supported")
+    if not isinstance(padding, str) and any(v < 0 for v in padding):
+        raise RuntimeError("negative padding is not supported")
+
+
+def _conv(op: str, D: int, input: Tensor, weight: Tensor, bias: Any, stride: Any, padding: Any,  # noqa: A002
+          dilation: Any, groups: int) -> Tensor:  # fmt: skip
+    _check_conv_dtypes(op, input, weight, bias)
+    batched = _batched(op, input, D)
+    _check_weight(op, weight, D)
+    s = _ntuple(stride, D, "stride", op)
+    d = _ntuple(dilation, D, "dilation", op)
+    ws = weight._data.shape
+    k = ws[2:]
+    if isinstance(padding, str):
+        if padding == "valid":
+            lo = hi = (0,) * D
+        elif padding == "same":
+            if any(v != 1 for v in s):
+                raise RuntimeError("padding='same' is not supported for strided convolutions")
+            lo = tuple(di * (kk - 1) // 2 for kk, di in zip(k, d))
+            hi = tuple(di * (kk - 1) - a for kk, di, a in zip(k, d, lo))
+        else:
+            raise RuntimeError(f"Invalid padding string: '{padding}'")
+        _check_positive(s, d, padding)
+    else:
+        lo = hi = _ntuple(padding, D, "padding", op)
+        _check_positive(s, d, lo)
+    groups = int(groups)
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    xs = input._data.shape if batched else (1,) + input._data.shape
+    if ws[0] == 0:
+        raise RuntimeError(
+            f"Given groups={groups}, expected weight to be at least {groups} at dimension 0, but got weight of size "
+            f"{list(ws)} instead"
+        )
+    if ws[0] % groups:
+        raise RuntimeError(
+            f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but got weight of "
+            f"size [{list(ws)}] instead"
+        )
+    if xs[1] != ws[1] * groups:
+        shown = list(input._data.shape)
+        raise RuntimeError(
+            f"Given groups={groups}, weight of size {list(ws)}, expected input{shown} to have {ws[1] * groups} "
+            f"channels, but got {xs[1]} channels instead"
+        )
+    if bias is not None and (bias._data.ndim != 1 or bias._data.shape[0] != ws[0]):
+        raise RuntimeError(
+            f"Given weight of size {list(ws)}, expected bias to be 1-dimensional with {ws[0]} elements, but got "
+            f"bias of size {list(bias._data.shape)} instead"
+        )
+    padded = tuple(n + a + b for n, a, b in zip(xs[2:], lo, hi))
+    eff = tuple(di * (kk - 1) + 1 for kk, di in zip(k, d))
+    if any(p < e for p, e in zip(padded, eff)):
+        raise RuntimeError(
+            f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). Kernel size: "
+            f"({' x '.join(map(str, eff))}). Kernel size can't be greater than actual input size"
+        )
+    geom = (tuple(k), s, d, lo, hi, groups)
+    x = input if batched else _view(input, xs)
+    out = ConvNd.apply(x, weight, bias, geom)
+    return out if batched else _view(out, out._data.shape[1:])
+
+
+def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,  # noqa: A002
+           dilation: Any = 1, groups: int = 1) -> Tensor:  # fmt: skip
+    """1-D convolution (cross-correlation) over ``(N, C, L)`` or ``(C, L)`` input."""
+    return _conv("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,  # noqa: A002
+           dilation: Any = 1, groups: int = 1) -> Tensor:  # fmt: skip
+    """2-D convolution (cross-correlation) over ``(N, C, H, W)`` or ``(C, H, W)`` input."""
+    return _conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,  # noqa: A002
+           dilation: Any = 1, groups: int = 1) -> Tensor:  # fmt: skip
+    """3-D convolution (cross-correlation) over ``(N, C, D, H, W)`` or ``(C, D, H, W)`` input."""
+    return _conv("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
+
+
+def _conv_transpose(op: str, D: int, input: Tensor, weight: Tensor, bias: Any, stride: Any, padding: Any,  # noqa: A002
+                    output_padding: Any, groups: int, dilation: Any) -> Tensor:  # fmt: skip
+    _check_conv_dtypes(op, input, weight, bias)
+    batched = _batched(op, input, D)
+    _check_weight(op, weight, D)
+    if isinstance(padding, str):
+        raise TypeError(f"{op}(): argument 'padding' must be tuple of ints, not str")
+    s = _ntuple(stride, D, "stride", op)
+    d = _ntuple(dilation, D, "dilation", op)
+    p = _ntuple(padding, D, "padding", op)
+    op_ = _ntuple(output_padding, D, "output_padding", op)
+    _check_positive(s, d, p)
+    if any(v < 0 for v in op_):
+        raise RuntimeError("negative output_padding is not supported")
+    if any(o >= st and o >= di for o, st, di in zip(op_, s, d)):
+        names = ("height", "width") if D == 2 else tuple(f"{i}" for i in range(D))
+        parts = " ".join(f"output_padding_{n}: {o}" for n, o in zip(names, op_))
+        parts += " " + " ".join(f"stride_{n}: {o}" for n, o in zip(names, s))
+        parts += " " + " ".join(f"dilation_{n}: {o}" for n, o in zip(names, d))
+        raise RuntimeError(f"output padding must be smaller than either stride or dilation, but got {parts}")
+    groups = int(groups)
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    ws = weight._data.shape
+    xs = input._data.shape if batched else (1,) + input._data.shape
+    if ws[0] % groups:
+        raise RuntimeError(
+            f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but got weight of "
+            f"size [{list(ws)}] instead"
+        )
+    if xs[1] != ws[0]:
+        raise RuntimeError(
+            f"Given transposed=1, weight of size {list(ws)}, expected input{list(input._data.shape)} to have "
+            f"{ws[0]} channels, but got {xs[1]} channels instead"
+        )
+    c_out = ws[1] * groups
+    if bias is not None and (bias._data.ndim != 1 or bias._data.shape[0] != c_out):
+        raise RuntimeError(
+            f"Given transposed=1, weight of size {list(ws)}, expected bias to be 1-dimensional with {c_out} "
+            f"elements, but got bias of size {list(bias._data.shape)} instead"
+        )
+    k = tuple(ws[2:])
+    out_sp = tuple(
+        (n - 1) * st - 2 * pp + di * (kk - 1) + o + 1 for n, st, pp, di, kk, o in zip(xs[2:], s, p, d, k, op_)
+    )
+    if any(v < 0 for v in out_sp):
+        raise RuntimeError(
+            f"Given input size per channel: ({' x '.join(map(str, xs[2:]))}). Calculated output size per channel: "
+            f"({' x '.join(map(str, out_sp))}). Output size is too small"
+        )
+    hi = _hi_for(out_sp, xs[2:], k, s, d, p)
+    geom = (k, s, d, p, hi, groups)
+    x = input if batched else _view(input, xs)
+    out = ConvTransposeNd.apply(x, weight, bias, geom, out_sp)
+    return out if batched else _view(out, out._data.shape[1:])
+
+
+def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,  # noqa: A002
+                     padding: Any = 0, output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> Tensor:  # fmt: skip
+    """1-D transposed convolution (the gradient of conv1d with respect to its input)."""
+    return _conv_transpose("conv_transpose1d", 1, input, weight, bias, stride, padding, output_padding, groups,
+                           dilation)  # fmt: skip
+
+
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,  # noqa: A002
+                     padding: Any = 0, output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> Tensor:  # fmt: skip
+    """2-D transposed convolution (the gradient of conv2d with respect to its input)."""
+    return _conv_transpose("conv_transpose2d", 2, input, weight, bias, stride, padding, output_padding, groups,
+                           dilation)  # fmt: skip
+
+
+def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,  # noqa: A002
+                     padding: Any = 0, output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> Tensor:  # fmt: skip
+    """3-D transposed convolution (the gradient of conv3d with respect to its input)."""
+    return _conv_transpose("conv_transpose3d", 3, input, weight, bias, stride, padding, output_padding, groups,
+                           dilation)  # fmt: skip
+
+
+# ----- unfold / fold (im2col / col2im) -------------------------------------------------------------------
+
+
+class Unfold(Function):
+    _raw = True
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, geom: tuple, out_sp: tuple) -> Any:
+        ctx.geom = geom
+        ctx.in_sp = x.shape[2:]
+        N, C = x.shape[:2]
+        cols = _im2col(ctx.xp, x, geom, out_sp)
+        return cols.reshape(N, C * prod(geom[0]), prod(out_sp))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Any:
+        return Fold.apply(grad, ctx.geom, ctx.in_sp, tuple(_out_sizes(ctx.in_sp, ctx.geom))), None, None
+
+
+class Fold(Function):
+    _raw = True
+
+    @staticmethod
+    def forward(ctx: Any, cols: Any, geom: tuple, in_sp: tuple, out_sp: tuple) -> Any:
+        ctx.geom = geom
+        ctx.out_sp = out_sp
+        k, s, d, lo, _, _ = geom
+        N, CK = cols.shape[:2]
+        C = CK // prod(k)
+        src = cols.reshape((N, C) + tuple(k) + tuple(out_sp))
+        target = ctx.xp.zeros((N, C) + tuple(in_sp), dtype=cols.dtype)
+        return add_windows(ctx.xp, target, src, k, s, d, lo, True)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Any:
+        return Unfold.apply(grad, ctx.geom, ctx.out_sp), None, None, None
+
+
+def _out_sizes(in_sp: tuple, geom: tuple) -> list:
+    k, s, d, lo, hi, _ = geom
+    return [conv_out_size(n, *a) for n, a in zip(in_sp, zip(k, s, d, lo, hi))]
+
+
+def _fold_args(kernel_size: Any, dilation: Any, padding: Any, stride: Any, op: str) -> tuple:
+    k = _ntuple(kernel_size, 2, "kernel_size", op)
+    d = _ntuple(dilation, 2, "dilation", op)
+    p = _ntuple(padding, 2, "padding", op)
+    s = _ntuple(stride, 2, "stride", op)
+    if any(v <= 0 for v in k):
+        raise RuntimeError(
+            f"kernel size should be greater than zero, but got kernel_height: {k[0]} kernel_width: {k[1]}"
+        )
+    if any(v <= 0 for v in s):
+        raise RuntimeError(f"stride should be greater than zero, but got stride_height: {s[0]} stride_width: {s[1]}")
+    if any(v <= 0 for v in d):
+        raise RuntimeError(
+            f"dilation should be greater than zero, but got dilation_height: {d[0]} dilation_width: {d[1]}"
+        )
+    if any(v < 0 for v in p):
+        raise RuntimeError(f"padding should be non-negative, but got pad_height: {p[0]} pad_width: {p[1]}")
+    return (k, s, d, p, p, 1)
+
+
+def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1) -> Tensor:  # noqa: A002
+    """Extract sliding blocks: ``(N, C, H, W)`` -> ``(N, C * prod(kernel_size), L)`` (im2col)."""
+    nd = input._data.ndim
+    if nd not in (3, 4):
+        raise RuntimeError(
+            "Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and other non-zero dimensions for "
+            f"input, but got: {list(input._data.shape)}"
+        )
+    geom = _fold_args(kernel_size, dilation, padding, stride, "unfold")
+    x = input if nd == 4 else _view(input, (1,) + input._data.shape)
+    out_sp = tuple(_out_sizes(x._data.shape[2:], geom))
+    if any(o <= 0 for o in out_sp):
+        raise RuntimeError(
+            f"Given input with spatial size ({', '.join(map(str, x._data.shape[2:]))}), kernel_size="
+            f"{geom[0]}, dilation={geom[2]}, padding={geom[3]}, calculated shape of the array of sliding blocks as "
+            f"({', '.join(map(str, out_sp))}), but its components must be at least one."
+        )
+    out = Unfold.apply(x, geom, out_sp)
+    return out if nd == 4 else _view(out, out._data.shape[1:])
+
+
+def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0,  # noqa: A002
+         stride: Any = 1) -> Tensor:  # fmt: skip
+    """Combine sliding blocks into a tensor, summing overlaps (col2im; the adjoint of ``unfold``)."""
+    nd = input._data.ndim
+    if nd not in (2, 3):
+        raise RuntimeError(
+            "Expected 2D or 3D (batch mode) tensor with possibly 0 batch size and non-zero dimensions for input, "
+            f"but got: {list(input._data.shape)}"
+        )
+    geom = _fold_args(kernel_size, dilation, padding, stride, "fold")
+    in_sp = _ntuple(output_size, 2, "output_size", "fold")
+    x = input if nd == 3 else _view(input, (1,) + input._data.shape)
+    k, s, d, p = geom[:4]
+    CK, L = x._data.shape[1:]
+    if CK % prod(k):
+        raise RuntimeError(
+            f"Expected size of input's dimension 1 to be divisible by the product of kernel_size, but got "
+            f"input.size(1)={CK} and kernel_size={k}."
+        )
+    out_sp = tuple(_out_sizes(in_sp, geom))
+    if prod(out_sp) != L or any(o <= 0 for o in out_sp):
+        raise RuntimeError(
+            f"Given output_size={in_sp}, kernel_size={k}, dilation={d}, padding={p}, stride={s}, expected size of "
+            f"input's dimension 2 to match the calculated number of sliding blocks {' * '.join(map(str, out_sp))} = "
+            f"{prod(out_sp)}, but got input.size(2)={L}."
+        )
+    out = Fold.apply(x, geom, in_sp, out_sp)
+    return out if nd == 3 else _view(out, out._data.shape[1:])
+
+
+__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
+FUNCTIONAL = [*__all__, "unfold", "fold"]
 TENSOR_METHODS: dict = {}

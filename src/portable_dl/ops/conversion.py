@@ -14,6 +14,9 @@ from ..tensor import Tensor
 class Cast(Function):
     _raw = True
 
+    def name(self) -> str:
+        return "ToCopyBackward0"  # torch's node for dtype and device copies
+
     @staticmethod
     def forward(ctx: Any, x: Any, dtype: _dtype.dtype) -> Any:
         ctx.in_dtype = _dtype.FROM_NUMPY[x.dtype]
@@ -28,6 +31,7 @@ class Cast(Function):
 
 class ToDevice(Function):
     _raw = True
+    name = Cast.name
 
     @staticmethod
     def forward(ctx: Any, x: Any, target: Backend) -> Any:

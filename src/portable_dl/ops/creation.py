@@ -100,7 +100,10 @@ def _filled(op: str, fill: str) -> Any:
                out: Any = None, layout: Any = None, pin_memory: bool = False) -> Tensor:  # fmt: skip
         backend = get_backend(device)
         dt = _dtype.get_default_dtype() if dtype is None else _dtype.to_dtype(dtype)
-        data = getattr(backend.xp, fill)(to_shape(size, op), dtype=dt.np)
+        shape = to_shape(size, op)
+        if shape and min(shape) < 0:
+            raise RuntimeError(f"{op}: Dimension size must be non-negative, got {list(shape)}")
+        data = getattr(backend.xp, fill)(shape, dtype=dt.np)
         return _finish(data, backend, requires_grad)
 
     create.__name__ = op
@@ -119,7 +122,10 @@ def full(size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None,
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     dt = _dtype.scalar_dtype(fill_value) if dtype is None else _dtype.to_dtype(dtype)
-    data = backend.xp.full(to_shape((size,), "full"), fill_value, dtype=dt.np)
+    shape = to_shape((size,), "full")
+    if shape and min(shape) < 0:
+        raise RuntimeError(f"full: Dimension size must be non-negative, got {list(shape)}")
+    data = backend.xp.full(shape, fill_value, dtype=dt.np)
     return _finish(data, backend, requires_grad)
 
 
@@ -147,17 +153,19 @@ def arange(start: Any = 0, end: Any = None, step: Any = 1, *, dtype: Any = None,
         start, end = 0, start
     values = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
     start, end, step = values
+    if dtype is None:
+        all_int = all(isinstance(v, int) for v in values)
+        dt = _dtype.int64 if all_int else _dtype.get_default_dtype()
+    else:
+        dt = _dtype.to_dtype(dtype)
+        if dt is _dtype.int64:  # torch truncates the bounds and step to integers first for int64
+            start, end, step = int(start), int(end), int(step)
     if step == 0:
         raise RuntimeError("arange: step must be nonzero")
     if (end - start) * step < 0:
         raise RuntimeError(
             f"arange: upper bound and larger bound inconsistent with step sign (start={start}, end={end}, step={step})"
         )
-    if dtype is None:
-        all_int = all(isinstance(v, int) for v in values)
-        dt = _dtype.int64 if all_int else _dtype.get_default_dtype()
-    else:
-        dt = _dtype.to_dtype(dtype)
     backend = get_backend(device)
     length = max(math.ceil((end - start) / step), 0)
     if dt.is_floating_point:
@@ -174,7 +182,14 @@ def linspace(start: Any, end: Any, steps: int, *, dtype: Any = None, device: Any
         raise RuntimeError(f"linspace: number of steps must be non-negative, got {steps}")
     dt = _dtype.get_default_dtype() if dtype is None else _dtype.to_dtype(dtype)
     backend = get_backend(device)
-    data = backend.xp.linspace(float(start), float(end), int(steps), dtype="float64").astype(dt.np)
+    if dt.is_floating_point:
+        data = backend.xp.linspace(float(start), float(end), int(steps), dtype="float64").astype(dt.np)
+    else:  # torch: integer bounds, then start + i*step for the first half and end - (steps-1-i)*step after
+        xp, start, end, steps = backend.xp, int(start), int(end), int(steps)
+        step = (end - start) / (steps - 1) if steps > 1 else 0.0
+        i = xp.arange(steps, dtype="float64")
+        data = xp.where(i < max(steps // 2, 1), start + step * i, end - step * (steps - 1 - i))
+        data = xp.trunc(data).astype(dt.np)
     return _finish(data, backend, requires_grad)
 
 
