@@ -29,7 +29,17 @@ class NumpyBackend(Backend):
         return array
 
     def scatter_add(self, target: Any, index: Any, values: Any) -> None:
-        np.add.at(target, index, values)
+        if (
+            type(index) is np.ndarray
+            and index.ndim == 1
+            and index.dtype.kind in "iu"
+            and target.ndim > 1
+            and index.size > 256
+            and values.shape == index.shape + target.shape[1:]
+        ):
+            _scatter_add_rows(target, index, values)
+        else:
+            np.add.at(target, index, values)
 
     def generator(self) -> Any:
         return self._rng
@@ -42,3 +52,14 @@ class NumpyBackend(Backend):
 
     def from_dlpack(self, obj: Any) -> Any:
         return np.from_dlpack(obj)
+
+
+def _scatter_add_rows(target: Any, index: Any, values: Any) -> None:
+    """``target[index] += values`` for whole rows: sort the rows by index and sum each run with one
+    ``add.reduceat``; about twice as fast as ``np.add.at`` for embedding-sized gradients."""
+    if index.min() < 0:
+        index = np.where(index < 0, index + target.shape[0], index)
+    order = np.argsort(index, kind="stable")
+    ordered = index[order]
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    target[ordered[starts]] += np.add.reduceat(values[order], starts, axis=0)

@@ -43,15 +43,16 @@ Relu = pointwise("Relu", lambda xp, x: xp.maximum(x, 0), lambda g, y: where(y <=
                  lambda xp, g, y: xp.where(y <= 0, 0, g), out=True, to_float=False, warns=False)  # fmt: skip
 
 
-def _hardtanh_mask(x: Any, lo: Any, hi: Any) -> Any:
-    return (x <= lo) | (x >= hi)
+def _inside(x: Any, lo: Any, hi: Any) -> Any:
+    """Strictly between the bounds (false for nan): where hardtanh and the shrinks pass the gradient."""
+    return (x > lo) & (x < hi)
 
 
 Hardtanh = pointwise(
     "Hardtanh",
     lambda xp, x, lo, hi: xp.minimum(xp.maximum(x, lo), hi),
-    lambda g, x, lo, hi: where(_hardtanh_mask(x, lo, hi), 0.0, g),
-    lambda xp, g, x, lo, hi: xp.where(_hardtanh_mask(x, lo, hi), 0, g),
+    lambda g, x, lo, hi: where(_inside(x, lo, hi), g, 0.0),
+    lambda xp, g, x, lo, hi: xp.where(_inside(x, lo, hi), g, 0),
     to_float=False, warns=False,
 )  # fmt: skip
 Threshold = pointwise(
@@ -70,23 +71,23 @@ LeakyRelu = pointwise(
 )  # fmt: skip
 
 
-def _shrink_mask(x: Any, lambd: float) -> Any:
-    return (x >= -lambd) & (x <= lambd)
+def _outside(x: Any, lambd: float) -> Any:
+    """|x| > lambd (false for nan): where the shrinks pass the gradient."""
+    return (x < -lambd) | (x > lambd)
 
 
 Hardshrink = pointwise(
     "Hardshrink",
-    lambda xp, x, lambd: xp.where(_shrink_mask(x, lambd), 0, x),
-    lambda g, x, lambd: where(_shrink_mask(x, lambd), 0.0, g),
-    lambda xp, g, x, lambd: xp.where(_shrink_mask(x, lambd), 0, g),
+    lambda xp, x, lambd: xp.where((x >= -lambd) & (x <= lambd), 0, x),
+    lambda g, x, lambd: where(_outside(x, lambd), g, 0.0),
+    lambda xp, g, x, lambd: xp.where(_outside(x, lambd), g, 0),
     warns=False,
 )  # fmt: skip
 Softshrink = pointwise(
     "Softshrink",
     lambda xp, x, lambd: xp.where(x > lambd, x - lambd, xp.where(x < -lambd, x + lambd, x * 0)),
-    lambda g, x, lambd: where(_shrink_mask(x, lambd), 0.0, g),
-    lambda xp, g, x, lambd: xp.where(_shrink_mask(x, lambd), 0, g),
-    warns=False,
+    lambda g, x, lambd: where(_outside(x, lambd), g, 0.0),
+    lambda xp, g, x, lambd: xp.where(_outside(x, lambd), g, 0),
 )  # fmt: skip
 
 
@@ -96,13 +97,13 @@ def _elu(xp: Any, x: Any, alpha: float, scale: float, input_scale: float) -> Any
 
 
 def _elu_grad(xp: Any, g: Any, x: Any, alpha: float, scale: float, input_scale: float) -> Any:
-    return xp.where(x <= 0, g * (input_scale * alpha * scale) * xp.exp(x * input_scale), g * scale)
+    return xp.where(x > 0, g * scale, g * (input_scale * alpha * scale) * xp.exp(x * input_scale))
 
 
 def _elu_grad_t(g: Tensor, x: Tensor, alpha: float, scale: float, input_scale: float) -> Tensor:
     # exp of min(x, 0): no overflow in the branch where() drops, so second derivatives stay finite
     neg = g * (input_scale * alpha * scale) * (x.clamp(max=0.0) * input_scale).exp()
-    return where(x <= 0, neg, g * scale)
+    return where(x > 0, g * scale, neg)
 
 
 Elu = pointwise("Elu", _elu, _elu_grad_t, _elu_grad, half=True)
@@ -196,7 +197,7 @@ Hardswish = pointwise(
     _hardswish,
     lambda g, x: where(x < -3, 0.0, where(x <= 3, g * (x / 3 + 0.5), g)),
     lambda xp, g, x: xp.where(x < -3, 0, xp.where(x <= 3, g * (x / 3 + 0.5), g)),
-    half=True, warns=False,
+    half=True,
 )  # fmt: skip
 Hardsigmoid = pointwise(
     "Hardsigmoid",
@@ -386,7 +387,8 @@ def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
 def softsign(input: Tensor) -> Tensor:  # noqa: A002
     """input / (1 + |input|)."""
     check_tensor(input, "softsign")
-    return input / (input.abs() + 1)
+    with quiet(input._backend.xp):  # inf / inf
+        return input / (input.abs() + 1)
 
 
 def tanhshrink(input: Tensor) -> Tensor:  # noqa: A002

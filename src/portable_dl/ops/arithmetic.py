@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..autograd.function import Function
+from ..autograd.grad_mode import state
 from ..tensor import Tensor
 from ._common import assign_inplace, promote_operands
 from .broadcast import _sum_to, sum_to
@@ -420,8 +421,33 @@ def _reflected(fn: Any) -> Any:
     return op
 
 
-def _inplace(fn: Any, name: str) -> Any:
+def _inplace(fn: Any, name: str, ufunc: str | None = None) -> Any:
+    """An in-place method. With ``ufunc``, the common no-graph case (same dtype, or a Python float on a
+    float tensor) writes straight into the tensor's memory, as an optimizer step or ``x += 1`` needs."""
+
     def op(self: Tensor, other: Any, **kwargs: Any) -> Tensor:
+        if ufunc is not None and not kwargs and not (self.requires_grad and state.enabled):
+            data = self._data
+            if isinstance(other, Tensor):
+                fast = other._backend is self._backend and other._data.dtype is data.dtype and not (
+                    other.requires_grad and state.enabled
+                )
+                value = other._data
+            else:
+                fast = type(other) is float and data.dtype.kind == "f"
+                value = other
+            if fast and type(data) is self._backend.array_type and data.flags.writeable:
+                try:
+                    getattr(self._backend.xp, ufunc)(data, value, out=data)
+                except ValueError:
+                    pass  # not broadcastable to self's shape: the general path raises torch's error
+                else:
+                    box = self._vbox
+                    if box is None:
+                        self._vbox = [1]
+                    else:
+                        box[0] += 1
+                    return self
         return assign_inplace(self, fn(self, other, **kwargs), name)
 
     op.__name__ = name
@@ -447,11 +473,11 @@ __all__ = [
 ]  # fmt: skip
 
 TENSOR_METHODS = {
-    "__add__": _binary(Add, "add", operator=True), "__radd__": _reflected(add), "__iadd__": _inplace(add, "add_"),
-    "__sub__": _binary(Sub, "sub", operator=True), "__rsub__": _reflected(sub), "__isub__": _inplace(sub, "sub_"),
-    "__mul__": _binary(Mul, "mul", operator=True), "__rmul__": _reflected(mul), "__imul__": _inplace(mul, "mul_"),
+    "__add__": _binary(Add, "add", operator=True), "__radd__": _reflected(add), "__iadd__": _inplace(add, "add_", "add"),
+    "__sub__": _binary(Sub, "sub", operator=True), "__rsub__": _reflected(sub), "__isub__": _inplace(sub, "sub_", "subtract"),
+    "__mul__": _binary(Mul, "mul", operator=True), "__rmul__": _reflected(mul), "__imul__": _inplace(mul, "mul_", "multiply"),
     "__truediv__": _binary(Div, "div", float_result=True, operator=True), "__rtruediv__": _reflected(div_true),
-    "__itruediv__": _inplace(div_true, "div_"),
+    "__itruediv__": _inplace(div_true, "div_", "true_divide"),
     "__floordiv__": _operator(floor_divide), "__rfloordiv__": _reflected(floor_divide),
     "__ifloordiv__": _inplace(floor_divide, "floor_divide_"),
     "__mod__": _operator(remainder), "__rmod__": _reflected(remainder),
@@ -462,8 +488,8 @@ TENSOR_METHODS = {
     "__rand__": _reflected(bitwise_and), "__ror__": _reflected(bitwise_or), "__rxor__": _reflected(bitwise_xor),
     "__iand__": _inplace(bitwise_and, "bitwise_and_"), "__ior__": _inplace(bitwise_or, "bitwise_or_"),
     "__invert__": bitwise_not,
-    "add": add, "add_": _inplace(add, "add_"), "sub": sub, "sub_": _inplace(sub, "sub_"),
-    "subtract": sub, "mul": mul, "mul_": _inplace(mul, "mul_"), "multiply": mul,
+    "add": add, "add_": _inplace(add, "add_", "add"), "sub": sub, "sub_": _inplace(sub, "sub_", "subtract"),
+    "subtract": sub, "mul": mul, "mul_": _inplace(mul, "mul_", "multiply"), "multiply": mul,
     "div": div, "div_": _inplace(div, "div_"), "divide": div, "true_divide": div,
     "pow": pow, "pow_": _inplace(pow, "pow_"), "neg": neg, "negative": neg,
     "neg_": lambda self: assign_inplace(self, neg(self), "neg_"),

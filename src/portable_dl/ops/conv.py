@@ -178,21 +178,23 @@ def _conv_weight_raw(xp: Any, x: Any, g: Any, geom: tuple) -> Any:
     N, C = x.shape[:2]
     O = g.shape[1]
     out_sp = g.shape[2:]
-    K, L = prod(k), prod(out_sp)
-    cols = _im2col(xp, x, geom, out_sp)
-    if G == 1:
-        cols = cols.reshape(N, C * K, L)
-        g3 = g.reshape(N, O, L)
-    else:
-        cols = cols.reshape(N, G, C // G * K, L)
-        g3 = g.reshape(N, G, O // G, L)
-    step = max(1, _WGRAD_CHUNK // max(1, O * C // G * K))
+    CgK, L = C // G * prod(k), prod(out_sp)
+    win = _im2col(xp, x, geom, out_sp)
+    # per-sample products are summed over the batch; a chunk of samples at a time bounds the memory used
+    step = max(1, _WGRAD_CHUNK // max(1, O * CgK, CgK * L))
     total = None
     for n0 in range(0, N, step):
-        part = xp.matmul(g3[n0 : n0 + step], cols[n0 : n0 + step].swapaxes(-1, -2)).sum(axis=0)
+        n1 = min(N, n0 + step)
+        if G == 1:
+            cols = win[n0:n1].reshape(n1 - n0, CgK, L)
+            g3 = g[n0:n1].reshape(n1 - n0, O, L)
+        else:
+            cols = win[n0:n1].reshape(n1 - n0, G, CgK, L)
+            g3 = g[n0:n1].reshape(n1 - n0, G, O // G, L)
+        part = xp.matmul(g3, cols.swapaxes(-1, -2)).sum(axis=0)
         total = part if total is None else total + part
     if total is None:
-        total = xp.zeros((O, C // G * K), dtype=x.dtype)
+        total = xp.zeros((O, CgK), dtype=x.dtype)
     return total.reshape((O, C // G) + tuple(k))
 
 
