@@ -66,7 +66,9 @@ def assert_same(ours: Any, theirs: Any, atol: float, rtol: float, what: str) -> 
     """Same shape, same dtype name, values close (nan where torch has nan)."""
     if isinstance(theirs, torch.Tensor):
         assert isinstance(ours, pdl.Tensor), f"{what}: expected a Tensor, got {type(ours).__name__}"
-        assert tuple(ours.shape) == tuple(theirs.shape), f"{what}: shape {tuple(ours.shape)} != torch {tuple(theirs.shape)}"
+        assert tuple(ours.shape) == tuple(theirs.shape), (
+            f"{what}: shape {tuple(ours.shape)} != torch {tuple(theirs.shape)}"
+        )
         theirs_dtype = str(theirs.dtype).replace("torch.", "")
         assert ours.dtype.name == theirs_dtype, f"{what}: dtype {ours.dtype.name} != torch {theirs_dtype}"
         a, b = as_numpy(ours), as_numpy(theirs)
@@ -77,9 +79,9 @@ def assert_same(ours: Any, theirs: Any, atol: float, rtol: float, what: str) -> 
                                        equal_nan=True, err_msg=what)  # fmt: skip
     else:
         assert not isinstance(ours, pdl.Tensor) or ours.numel() == 1, f"{what}: torch gave {theirs!r}"
-        assert ours == theirs or (isinstance(theirs, float) and np.isclose(float(ours), theirs, atol=atol, rtol=rtol)), (
-            f"{what}: {ours!r} != torch {theirs!r}"
-        )
+        assert ours == theirs or (
+            isinstance(theirs, float) and np.isclose(float(ours), theirs, atol=atol, rtol=rtol)
+        ), f"{what}: {ours!r} != torch {theirs!r}"
 
 
 def _tolerances(inputs: Sequence[Any], atol: float | None, rtol: float | None) -> tuple[float, float]:

@@ -65,7 +65,7 @@ def test_wgan_gp_gradient_penalty_matches_torch() -> None:
     grads = {}
     for name, lib, functional in (("torch", torch, TF), ("pdl", pdl, F)):
         params = [lib.tensor(w.copy(), requires_grad=True) for w in weights]
-        mixed = (lib.tensor(alpha) * lib.tensor(real) + (1 - lib.tensor(alpha)) * lib.tensor(fake))
+        mixed = lib.tensor(alpha) * lib.tensor(real) + (1 - lib.tensor(alpha)) * lib.tensor(fake)
         mixed.requires_grad_(True)
         score = _critic(functional, params, mixed)
         (g,) = lib.autograd.grad(score, mixed, lib.ones_like(score), create_graph=True)

@@ -127,4 +127,3 @@ def scalar_category(value) -> int:
     if isinstance(value, builtins_int):
         return INT
     return FLOAT
-

@@ -206,13 +206,9 @@ class Tensor:
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if requires_grad and not (self._data.dtype.kind == "f"):
-            raise RuntimeError(
-                f"only Tensors of floating point dtype can require gradients, got {self.dtype}"
-            )
+            raise RuntimeError(f"only Tensors of floating point dtype can require gradients, got {self.dtype}")
         if not requires_grad and self.grad_fn is not None:
-            raise RuntimeError(
-                "you can only change requires_grad flags of leaf variables; use detach() for a non-leaf"
-            )
+            raise RuntimeError("you can only change requires_grad flags of leaf variables; use detach() for a non-leaf")
         self.requires_grad = bool(requires_grad)
         return self
 
@@ -278,9 +274,7 @@ class Tensor:
     # ----- conversion to host values -----------------------------------------------------------
     def numpy(self, *, force: bool = False) -> Any:
         if self.requires_grad and not force:
-            raise RuntimeError(
-                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
-            )
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
         if not self.is_cpu and not force:
             raise TypeError(
                 f"can't convert {self.device} tensor to numpy. Use Tensor.cpu() to copy the tensor to host memory first."
@@ -289,9 +283,7 @@ class Tensor:
 
     def item(self) -> Any:
         if self._data.size != 1:
-            raise RuntimeError(
-                f"a Tensor with {self._data.size} elements cannot be converted to Scalar"
-            )
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
         return self._data.reshape(()).item() if self.is_cpu else self._backend.to_numpy(self._data).item()
 
     def tolist(self) -> Any:
@@ -394,9 +386,7 @@ def _wrap_dim(dim: int, ndim: int, op: str) -> int:
     """Turn a possibly negative dim into a positive one, with torch's error for out-of-range dims."""
     n = max(ndim, 1)
     if not -n <= dim < n:
-        raise IndexError(
-            f"{op}: Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})"
-        )
+        raise IndexError(f"{op}: Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
     return dim + n if dim < 0 else dim
 
 

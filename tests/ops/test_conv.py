@@ -29,6 +29,8 @@ CONV2D = [
     ((2, 3, 7, 6), (4, 3, 2, 2), {"padding": "valid", "stride": (2, 3)}),
     ((3, 7, 6), (4, 3, 3, 3), {"padding": 1}),  # unbatched
     ((2, 4, 5, 5), (4, 1, 3, 3), {"groups": 4, "stride": 2}),  # depthwise
+    ((2, 3, 6, 5), (3, 1, 3, 2), {"groups": 3, "padding": "same", "dilation": 2}),  # depthwise, stride 1
+    ((2, 3, 6, 5), (6, 1, 3, 3), {"groups": 3, "padding": 1}),  # channel multiplier 2
     ((2, 3, 5, 5), (2, 3, 5, 5), {}),  # kernel == input
     ((2, 3, 6, 6), (5, 3, 2, 2), {"stride": 2}),  # non-overlapping (patchify)
     ((2, 3, 7, 6), (4, 3, 3, 3), {"stride": 3, "padding": 2}),  # unused trailing input
@@ -60,6 +62,7 @@ CONV_T2D = [
     ((2, 3, 4, 4), (3, 2, 3, 3), {"padding": 2}),
     ((2, 3, 4, 4), (3, 2, 3, 2), {"dilation": 2, "output_padding": 1}),  # stride 1, extra trailing row/col
     ((2, 4, 4, 4), (4, 1, 3, 3), {"groups": 4, "padding": 1}),
+    ((2, 4, 4, 4), (4, 1, 3, 3), {"groups": 4, "padding": 1, "stride": 2, "output_padding": 1}),
 ]  # fmt: skip
 
 
@@ -73,7 +76,8 @@ def test_conv_transpose2d_parity(xs: tuple, ws: tuple, kw: dict, device: str) ->
 def test_conv1d_and_transpose1d(device: str) -> None:
     for xs, ws, kw in [((2, 3, 9), (4, 3, 3), {"stride": 2, "padding": 1}),
                        ((2, 4, 9), (4, 2, 4), {"groups": 2, "padding": "same", "dilation": 2}),
-                       ((3, 9), (4, 3, 3), {})]:  # fmt: skip
+                       ((3, 9), (4, 3, 3), {}),
+                       ((2, 3, 9), (3, 1, 3), {"groups": 3, "padding": 2, "dilation": 2})]:  # fmt: skip
         parity(lambda x, w, b, kw=kw: PF.conv1d(x, w, b, **kw), [r(*xs), r(*ws), r(ws[0])],
                lambda x, w, b, kw=kw: TF.conv1d(x, w, b, **kw), device=device, double=True)  # fmt: skip
     kw = {"stride": 3, "padding": 1, "output_padding": 2}
@@ -99,6 +103,9 @@ def test_conv_gradcheck() -> None:
               [r(2, 2, 3, 3, dtype=d), r(2, 3, 3, 2, dtype=d), r(3, dtype=d)], double=True)  # fmt: skip
     gradcheck(lambda x, w: PF.conv1d(x, w, padding="same", dilation=2), [r(1, 2, 7, dtype=d), r(3, 2, 4, dtype=d)],
               double=True)  # fmt: skip
+    for stride in (1, 2):
+        gradcheck(lambda x, w, stride=stride: PF.conv2d(x, w, padding=1, stride=stride, groups=2),
+                  [r(2, 2, 4, 5, dtype=d), r(2, 1, 3, 2, dtype=d)], double=True)  # fmt: skip
 
 
 def test_conv_special_inputs(device: str) -> None:

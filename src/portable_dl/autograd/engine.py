@@ -132,9 +132,7 @@ def _materialize(node: Function, grads: list) -> list:
     return out
 
 
-def _execute(
-    roots: list, retain_graph: bool, create_graph: bool, wanted: dict | None, accumulate: bool
-) -> dict:
+def _execute(roots: list, retain_graph: bool, create_graph: bool, wanted: dict | None, accumulate: bool) -> dict:
     """Run backward from ``roots``. Returns gradients of ``wanted`` keys; accumulates into leaves if asked.
 
     Without ``create_graph`` gradients travel as raw arrays and nodes that define

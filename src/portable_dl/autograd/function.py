@@ -233,9 +233,7 @@ def _broadcast_mismatch(raw: list) -> str | None:
         sa = a[i - ndim + len(a)] if i - ndim + len(a) >= 0 else 1
         sb = b[i - ndim + len(b)] if i - ndim + len(b) >= 0 else 1
         if sa != sb and sa != 1 and sb != 1:
-            return (
-                f"The size of tensor a ({sa}) must match the size of tensor b ({sb}) at non-singleton dimension {i}"
-            )
+            return f"The size of tensor a ({sa}) must match the size of tensor b ({sb}) at non-singleton dimension {i}"
     return None
 
 

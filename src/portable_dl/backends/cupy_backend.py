@@ -13,8 +13,7 @@ def _import_cupy() -> Any:
         import cupy
     except ImportError as err:
         raise RuntimeError(
-            "device 'cuda' needs CuPy, which is not installed; install the GPU extra: "
-            "pip install 'portable-dl[gpu]'"
+            "device 'cuda' needs CuPy, which is not installed; install the GPU extra: pip install 'portable-dl[gpu]'"
         ) from err
     try:
         count = cupy.cuda.runtime.getDeviceCount()

@@ -44,9 +44,7 @@ def _category_default(dt: _dtype.dtype) -> _dtype.dtype:
 
 def check_number(value: Any, op: str) -> None:
     if not isinstance(value, (int, float, bool)):
-        raise TypeError(
-            f"{op}(): expected a Tensor or a Python number, got {type(value).__name__}"
-        )
+        raise TypeError(f"{op}(): expected a Tensor or a Python number, got {type(value).__name__}")
 
 
 def cast(t: Tensor, dt: _dtype.dtype) -> Tensor:
@@ -159,9 +157,7 @@ def assign_inplace(self: Tensor, result: Tensor, op: str) -> Tensor:
         )
     if state.enabled and (result.requires_grad or self.requires_grad):
         if self.requires_grad and self.grad_fn is None:
-            raise RuntimeError(
-                f"{op}: a leaf Variable that requires grad is being used in an in-place operation."
-            )
+            raise RuntimeError(f"{op}: a leaf Variable that requires grad is being used in an in-place operation.")
         if self.grad_fn is not None and type(self.grad_fn)._is_view:
             raise RuntimeError(
                 f"{op}: in-place modification of a view ({self.grad_fn.name()}) of a tensor that requires grad "

@@ -16,13 +16,16 @@ from ..tensor import Tensor
 from ._common import assign_inplace
 from .broadcast import _sum_to, sum_to
 from .unary import (
+    Elementwise,
     check_tensor,
     erf_array,
     inplace_source,
     not_implemented,
     pointwise,
     quiet,
+    select,
     sigmoid,
+    sigmoid_array,
     where,
 )
 
@@ -34,13 +37,9 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
-def _sig(xp: Any, x: Any) -> Any:
-    return 1.0 / (1.0 + xp.exp(-x))
-
-
 # ----- relu family (integer inputs allowed) --------------------------------------------------------------
 Relu = pointwise("Relu", lambda xp, x: xp.maximum(x, 0), lambda g, y: where(y <= 0, 0.0, g),
-                 lambda xp, g, y: xp.where(y <= 0, 0, g), out=True, to_float=False, warns=False)  # fmt: skip
+                 lambda xp, g, y: select(xp, y <= 0, 0, g), out=True, to_float=False, warns=False)  # fmt: skip
 
 
 def _inside(x: Any, lo: Any, hi: Any) -> Any:
@@ -52,21 +51,21 @@ Hardtanh = pointwise(
     "Hardtanh",
     lambda xp, x, lo, hi: xp.minimum(xp.maximum(x, lo), hi),
     lambda g, x, lo, hi: where(_inside(x, lo, hi), g, 0.0),
-    lambda xp, g, x, lo, hi: xp.where(_inside(x, lo, hi), g, 0),
+    lambda xp, g, x, lo, hi: select(xp, _inside(x, lo, hi), g, 0),
     to_float=False, warns=False,
 )  # fmt: skip
 Threshold = pointwise(
     "Threshold",
-    lambda xp, x, th, value: xp.where(x <= th, value, x),
+    lambda xp, x, th, value: select(xp, x <= th, value, x),
     lambda g, x, th, value: where(x <= th, 0.0, g),
-    lambda xp, g, x, th, value: xp.where(x <= th, 0, g),
+    lambda xp, g, x, th, value: select(xp, x <= th, 0, g),
     to_float=False, warns=False,
 )  # fmt: skip
 LeakyRelu = pointwise(
     "LeakyRelu",
-    lambda xp, x, slope: xp.where(x > 0, x, x * slope),
+    lambda xp, x, slope: select(xp, x > 0, x, x * slope),
     lambda g, x, slope: where(x > 0, g, g * slope),
-    lambda xp, g, x, slope: xp.where(x > 0, g, g * slope),
+    lambda xp, g, x, slope: select(xp, x > 0, g, g * slope),
     warns=False,
 )  # fmt: skip
 
@@ -78,32 +77,32 @@ def _outside(x: Any, lambd: float) -> Any:
 
 Hardshrink = pointwise(
     "Hardshrink",
-    lambda xp, x, lambd: xp.where((x >= -lambd) & (x <= lambd), 0, x),
+    lambda xp, x, lambd: select(xp, (x >= -lambd) & (x <= lambd), 0, x),
     lambda g, x, lambd: where(_outside(x, lambd), g, 0.0),
-    lambda xp, g, x, lambd: xp.where(_outside(x, lambd), g, 0),
+    lambda xp, g, x, lambd: select(xp, _outside(x, lambd), g, 0),
     warns=False,
 )  # fmt: skip
 Softshrink = pointwise(
     "Softshrink",
-    lambda xp, x, lambd: xp.where(x > lambd, x - lambd, xp.where(x < -lambd, x + lambd, x * 0)),
+    lambda xp, x, lambd: select(xp, x > lambd, x - lambd, select(xp, x < -lambd, x + lambd, x * 0)),
     lambda g, x, lambd: where(_outside(x, lambd), g, 0.0),
-    lambda xp, g, x, lambd: xp.where(_outside(x, lambd), g, 0),
+    lambda xp, g, x, lambd: select(xp, _outside(x, lambd), g, 0),
 )  # fmt: skip
 
 
 # ----- elu family: scale * (x if x > 0 else alpha * (exp(x * input_scale) - 1)) -----------------------------
 def _elu(xp: Any, x: Any, alpha: float, scale: float, input_scale: float) -> Any:
-    return xp.where(x <= 0, xp.expm1(x * input_scale) * (alpha * scale), x * scale)
+    return select(xp, x <= 0, xp.expm1(x * input_scale) * (alpha * scale), x * scale)
 
 
 def _elu_grad(xp: Any, g: Any, x: Any, alpha: float, scale: float, input_scale: float) -> Any:
-    return xp.where(x > 0, g * scale, g * (input_scale * alpha * scale) * xp.exp(x * input_scale))
+    return select(xp, x <= 0, g * (input_scale * alpha * scale) * xp.exp(x * input_scale), g * scale)
 
 
 def _elu_grad_t(g: Tensor, x: Tensor, alpha: float, scale: float, input_scale: float) -> Tensor:
     # exp of min(x, 0): no overflow in the branch where() drops, so second derivatives stay finite
     neg = g * (input_scale * alpha * scale) * (x.clamp(max=0.0) * input_scale).exp()
-    return where(x > 0, g * scale, neg)
+    return where(x <= 0, neg, g * scale)
 
 
 Elu = pointwise("Elu", _elu, _elu_grad_t, _elu_grad, half=True)
@@ -140,11 +139,44 @@ def _gelu_grad_t(g: Tensor, x: Tensor, approximate: str) -> Tensor:
     return g * (cdf + x * pdf)
 
 
-Gelu = pointwise("Gelu", _gelu, _gelu_grad_t, _gelu_grad, half=True)
+class Gelu(pointwise("Gelu", _gelu, _gelu_grad_t, _gelu_grad, half=True)):
+    """Exact gelu keeps the normal cdf it computed for backward: erf is the costly part on NumPy."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, approximate: str) -> Any:
+        if approximate == "tanh":
+            return Elementwise.forward(ctx, x, approximate)
+        xf = x.astype("float32") if x.dtype.itemsize == 2 else x
+        cdf = erf_array(xf * _SQRT1_2)
+        cdf += 1
+        cdf *= 0.5
+        with quiet(ctx.xp):  # -inf * 0
+            out = xf * cdf
+        ctx.params = (approximate,)
+        ctx.save_for_backward(x, cdf)
+        return out.astype(x.dtype) if xf is not x else out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Any:
+        x = ctx.saved_tensors[0]
+        return _gelu_grad_t(grad, x, *ctx.params), None
+
+    @staticmethod
+    def backward_arrays(ctx: Any, grad: Any) -> Any:
+        saved = ctx.saved_arrays
+        if ctx.params[0] == "tanh":
+            return Elementwise.backward_arrays(ctx, grad)
+        x, cdf = saved
+        xp = ctx.xp
+        xf = x.astype("float32") if x.dtype.itemsize == 2 else x
+        with quiet(xp):
+            pdf = xp.exp(-0.5 * (xf * xf)) * _GELU_K
+            out = grad * (cdf + xf * pdf)
+        return (out.astype(x.dtype) if xf is not x else out), None
 
 
 def _silu_grad(xp: Any, g: Any, x: Any) -> Any:
-    s = _sig(xp, x)
+    s = sigmoid_array(xp, x)
     return g * s * (1 + x * (1 - s))
 
 
@@ -153,12 +185,20 @@ def _silu_grad_t(g: Tensor, x: Tensor) -> Tensor:
     return g * s * (1 + x * (1 - s))
 
 
-Silu = pointwise("Silu", lambda xp, x: x / (1 + xp.exp(-x)), _silu_grad_t, _silu_grad, half=True)
+def _silu(xp: Any, x: Any) -> Any:
+    s = sigmoid_array(xp, x)
+    if x.ndim == 0:
+        return x * s
+    s *= x
+    return s
+
+
+Silu = pointwise("Silu", _silu, _silu_grad_t, _silu_grad, half=True)
 
 
 def _mish_grad(xp: Any, g: Any, x: Any) -> Any:
     t = xp.tanh(xp.log1p(xp.exp(x)))
-    return g * (t + x * _sig(xp, x) * (1 - t * t))
+    return g * (t + x * sigmoid_array(xp, x) * (1 - t * t))
 
 
 def _mish_grad_t(g: Tensor, x: Tensor) -> Tensor:
@@ -171,13 +211,13 @@ Mish = pointwise("Mish", lambda xp, x: x * xp.tanh(xp.log1p(xp.exp(x))), _mish_g
 
 def _softplus(xp: Any, x: Any, beta: float, threshold: float) -> Any:
     xb = x * beta
-    return xp.where(xb > threshold, x, xp.log1p(xp.exp(xb)) / beta)
+    return select(xp, xb > threshold, x, xp.log1p(xp.exp(xb)) / beta)
 
 
 def _softplus_grad(xp: Any, g: Any, x: Any, beta: float, threshold: float) -> Any:
     xb = x * beta
     z = xp.exp(xb)
-    return xp.where(xb > threshold, g, g * z / (z + 1))
+    return select(xp, xb > threshold, g, g * z / (z + 1))
 
 
 def _softplus_grad_t(g: Tensor, x: Tensor, beta: float, threshold: float) -> Tensor:
@@ -195,15 +235,15 @@ def _hardswish(xp: Any, x: Any) -> Any:
 Hardswish = pointwise(
     "Hardswish",
     _hardswish,
-    lambda g, x: where(x < -3, 0.0, where(x <= 3, g * (x / 3 + 0.5), g)),
-    lambda xp, g, x: xp.where(x < -3, 0, xp.where(x <= 3, g * (x / 3 + 0.5), g)),
+    lambda g, x: where(x <= -3, 0.0, where(x < 3, g * (x / 3 + 0.5), g)),
+    lambda xp, g, x: select(xp, x <= -3, 0, select(xp, x < 3, g * (x / 3 + 0.5), g)),
     half=True,
 )  # fmt: skip
 Hardsigmoid = pointwise(
     "Hardsigmoid",
     lambda xp, x: xp.minimum(xp.maximum(x + 3, 0), 6) / 6,
     lambda g, x: where((x > -3) & (x < 3), g / 6, 0.0),
-    lambda xp, g, x: xp.where((x > -3) & (x < 3), g / 6, 0),
+    lambda xp, g, x: select(xp, (x > -3) & (x < 3), g / 6, 0),
     half=True, warns=False,
 )  # fmt: skip
 
@@ -211,7 +251,7 @@ Hardsigmoid = pointwise(
 def _logsigmoid_grad(xp: Any, g: Any, x: Any) -> Any:
     z = xp.exp(-xp.abs(x))
     zz = z / (1 + z)
-    return g * xp.where(x < 0, 1 - zz, zz)
+    return g * select(xp, x < 0, 1 - zz, zz)
 
 
 LogSigmoid = pointwise(
@@ -231,7 +271,7 @@ class PreluKernel(Function):
     @staticmethod
     def forward(ctx: Any, x: Any, w: Any) -> Any:
         ctx.save_for_backward(x, w)
-        return ctx.xp.where(x > 0, x, w * x)
+        return select(ctx.xp, x > 0, x, w * x)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Any:
@@ -249,8 +289,8 @@ class PreluKernel(Function):
         pos = x > 0
         need_x, need_w = ctx.needs_input_grad
         with quiet(xp):
-            gx = xp.where(pos, grad, w * grad) if need_x else None
-            gw = _sum_to(xp, xp.where(pos, 0, x * grad), w.shape) if need_w else None
+            gx = select(xp, pos, grad, w * grad) if need_x else None
+            gw = _sum_to(xp, select(xp, pos, 0, x * grad), w.shape) if need_w else None
         return gx, gw
 
 
@@ -286,6 +326,8 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
     if kind == "b":
         raise RuntimeError("Bool inputs not supported for hardtanh")
     conv = float if kind == "f" else int
+    if kind == "u" and (min_val < 0 or max_val < 0):
+        raise RuntimeError("cannot do hardtanh on an unsigned type with negative limits")
     return _run(Hardtanh, input, (conv(min_val), conv(max_val)), inplace, "hardtanh")
 
 
@@ -400,6 +442,8 @@ def tanhshrink(input: Tensor) -> Tensor:  # noqa: A002
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:  # noqa: A002
     """``value`` where input <= threshold, else input."""
     check_tensor(input, "threshold")
+    if input._data.dtype.kind == "b":
+        raise not_implemented("threshold_cpu", input)
     value = float(value) if input._data.dtype.kind == "f" else int(value)
     return _run(Threshold, input, (threshold, value), inplace, "threshold")
 
@@ -470,7 +514,8 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
     return input * noise
 
 
-def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False) -> Tensor:  # noqa: A002
+def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,  # noqa: A002
+           training: bool = False) -> Tensor:  # fmt: skip
     return rrelu(input, lower, upper, training, inplace=True)
 
 

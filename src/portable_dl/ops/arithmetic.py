@@ -147,8 +147,10 @@ class Pow(Function):
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
         xp = ctx.xp
-        if _shape(a) is not None and a.dtype.kind in "iu" and (
-            (_shape(b) is None and b < 0) or (_shape(b) is not None and b.dtype.kind in "iu" and (b < 0).any())
+        if (
+            _shape(a) is not None
+            and a.dtype.kind in "iu"
+            and ((_shape(b) is None and b < 0) or (_shape(b) is not None and b.dtype.kind in "iu" and (b < 0).any()))
         ):
             raise RuntimeError("pow: Integers to negative integer powers are not allowed.")
         out = xp.power(a, b)
@@ -429,8 +431,10 @@ def _inplace(fn: Any, name: str, ufunc: str | None = None) -> Any:
         if ufunc is not None and not kwargs and not (self.requires_grad and state.enabled):
             data = self._data
             if isinstance(other, Tensor):
-                fast = other._backend is self._backend and other._data.dtype is data.dtype and not (
-                    other.requires_grad and state.enabled
+                fast = (
+                    other._backend is self._backend
+                    and other._data.dtype is data.dtype
+                    and not (other.requires_grad and state.enabled)
                 )
                 value = other._data
             else:

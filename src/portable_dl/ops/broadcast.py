@@ -14,9 +14,7 @@ def _sum_to(xp: Any, array: Any, shape: tuple) -> Any:
     if array.shape == shape:
         return array
     lead = array.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        i + lead for i, s in enumerate(shape) if s == 1 and array.shape[i + lead] != 1
-    )
+    axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and array.shape[i + lead] != 1)
     out = array.sum(axis=axes, keepdims=True) if axes else array
     if lead:
         out = out.reshape(shape)

@@ -75,15 +75,18 @@ def _clip_ranges(k: int, s: int, d: int, lo: int, n: int, o: int) -> list:
     return out
 
 
-def add_windows(xp: Any, target: Any, src: Any, k: tuple, s: tuple, d: tuple, lo: tuple, per_offset: bool) -> Any:
+def add_windows(xp: Any, target: Any, src: Any, k: tuple, s: tuple, d: tuple, lo: tuple, per_offset: bool,
+                out_sp: tuple | None = None) -> Any:  # fmt: skip
     """col2im: ``target[..., o*s + i*d - lo] += src[..., i, o]`` for every kernel offset ``i``, clipped.
 
     ``src`` is ``(*lead, *k, *out)`` when ``per_offset`` else ``(*lead, *out)`` (the same values for
-    every offset). ``target`` is ``(*lead, *in)``; it is modified in place and returned.
+    every offset), or a function of the offset ``i`` returning ``(*lead, *out)`` (then ``out_sp`` is
+    needed). ``target`` is ``(*lead, *in)``; it is modified in place and returned.
     """
     D = len(k)
     in_sp = target.shape[-D:]
-    out_sp = src.shape[-D:]
+    if out_sp is None:
+        out_sp = src.shape[-D:]
     ranges = [_clip_ranges(k[j], s[j], d[j], lo[j], in_sp[j], out_sp[j]) for j in range(D)]
     lead = (Ellipsis,)
     for idx in itertools.product(*(range(kk) for kk in k)):
@@ -92,7 +95,9 @@ def add_windows(xp: Any, target: Any, src: Any, k: tuple, s: tuple, d: tuple, lo
             continue
         t_sl = tuple(slice(t0, t0 + (o1 - o0 - 1) * st + 1, st) for (o0, o1, t0), st in zip(rs, s))
         s_sl = tuple(slice(o0, o1) for o0, o1, _ in rs)
-        if per_offset:
+        if callable(src):
+            target[lead + t_sl] += src(idx)[lead + s_sl]
+        elif per_offset:
             target[lead + t_sl] += src[lead + idx + s_sl]
         else:
             target[lead + t_sl] += src[lead + s_sl]
@@ -105,97 +110,215 @@ def _im2col(xp: Any, x: Any, geom: tuple, out_sp: tuple) -> Any:
     return windows(xp, pad_spatial(xp, x, lo, hi), k, s, d, out_sp)
 
 
-def _conv_raw(xp: Any, x: Any, w: Any, geom: tuple) -> Any:
+# On the CPU the batch is processed a few samples at a time so each column matrix stays in cache
+# (about 1.5x faster than one big im2col); on a GPU one launch over the whole batch is best.
+_CPU_CHUNK = 1 << 20  # elements of column matrix per chunk
+
+
+def _chunks(backend: Any, n: int, per_sample: int) -> list:
+    step = max(1, _CPU_CHUNK // max(1, per_sample)) if backend.name == "numpy" else max(1, n)
+    return [(a, min(n, a + step)) for a in range(0, n, step)]
+
+
+def _conv_raw(backend: Any, x: Any, w: Any, geom: tuple) -> Any:
+    xp = backend.xp
     k, s, d, lo, hi, G = geom
     N, C = x.shape[:2]
     O = w.shape[0]
     out_sp = tuple(conv_out_size(n, *a) for n, a in zip(x.shape[2:], zip(k, s, d, lo, hi)))
-    K, L = prod(k), prod(out_sp)
-    cols = _im2col(xp, x, geom, out_sp)
+    if _DEPTHWISE and C == G == O and G > 1:
+        return _depthwise_raw(xp, x, w, geom, out_sp)
+    CgK, L = C // G * prod(k), prod(out_sp)
+    win = _im2col(xp, x, geom, out_sp)
     if G == 1:
-        out = xp.matmul(w.reshape(O, C * K), cols.reshape(N, C * K, L))
+        wm = w.reshape(O, CgK)
+        out = xp.empty((N, O, L), dtype=x.dtype)
     else:
-        out = xp.matmul(w.reshape(G, O // G, C // G * K), cols.reshape(N, G, C // G * K, L))
+        wm = w.reshape(G, O // G, CgK)
+        out = xp.empty((N, G, O // G, L), dtype=x.dtype)
+    for n0, n1 in _chunks(backend, N, C * prod(k) * L):
+        cols = win[n0:n1].reshape((n1 - n0,) + wm.shape[:-2] + (CgK, L))
+        xp.matmul(wm, cols, out=out[n0:n1])
     return out.reshape((N, O) + out_sp)
 
 
-def _conv_transpose_raw(xp: Any, g: Any, w: Any, geom: tuple, in_sp: tuple) -> Any:
-    """The adjoint of ``_conv_raw`` in ``x``: ``g (N, O, *out)`` -> ``(N, C, *in_sp)``."""
+def _conv_transpose_raw(backend: Any, g: Any, w: Any, geom: tuple, in_sp: tuple) -> Any:
+    """The adjoint of ``_conv_raw`` in ``x``: ``g (N, O, *out)`` -> ``(N, C, *in_sp)``.
+
+    ``cols = W^T g`` then col2im. With stride 1 (and 2+ spatial dims) the planes are handled flat: ``g`` is
+    laid out with the padded input's row width (zeros in the extra columns), so each kernel offset is one
+    contiguous shifted add instead of a strided one.
+    """
+    xp = backend.xp
     k, s, d, lo, hi, G = geom
     N, O = g.shape[:2]
-    out_sp = g.shape[2:]
-    K, L = prod(k), prod(out_sp)
+    out_sp = tuple(g.shape[2:])
+    D, K = len(k), prod(k)
     Cg = w.shape[1]
     C = Cg * G
-    if len(k) > 1 and all(st == 1 for st in s):
-        return _conv_transpose_flat(xp, g, w, geom, in_sp)
-    if G == 1:
-        cols = xp.matmul(w.reshape(O, Cg * K).T, g.reshape(N, O, L))
+    if _DEPTHWISE and Cg == 1 and O == G > 1:
+        return _depthwise_transpose_raw(xp, g, w, geom, in_sp)
+    flat = D > 1 and all(st == 1 for st in s)
+    if flat:
+        pp = tuple(n + a + max(b, 0) for n, a, b in zip(in_sp, lo, hi))  # padded input extents
+        gp = xp.zeros((N, O, out_sp[0]) + pp[1:], dtype=g.dtype)
+        gp[(slice(None), slice(None)) + tuple(slice(0, o) for o in out_sp)] = g
+        g, L = gp, out_sp[0] * prod(pp[1:])
+        plane = [prod(pp[j + 1 :]) for j in range(D)]
+        length = sum((o - 1) * st for o, st in zip(out_sp, plane)) + 1
+        offsets = [sum(i * di * st for i, di, st in zip(idx, d, plane)) for idx in itertools.product(*map(range, k))]
+        target = xp.zeros((N, C, prod(pp)), dtype=g.dtype)
     else:
-        cols = xp.matmul(w.reshape(G, O // G, Cg * K).swapaxes(1, 2), g.reshape(N, G, O // G, L))
-    cols = cols.reshape((N, C) + tuple(k) + tuple(out_sp))
-    target = xp.zeros((N, C) + tuple(in_sp), dtype=cols.dtype)
-    return add_windows(xp, target, cols, k, s, d, lo, True)
-
-
-def _conv_transpose_flat(xp: Any, g: Any, w: Any, geom: tuple, in_sp: tuple) -> Any:
-    """Stride-1 col2im on flattened planes: ``g`` is laid out with the padded input's row width (zeros in the
-    extra columns), so every kernel offset becomes one contiguous shifted add instead of a strided one."""
-    k, _, d, lo, hi, G = geom
-    N, O = g.shape[:2]
-    out_sp = g.shape[2:]
-    D = len(k)
-    K = prod(k)
-    Cg = w.shape[1]
-    C = Cg * G
-    pp = tuple(n + a + max(b, 0) for n, a, b in zip(in_sp, lo, hi))  # padded input extents
-    gp = xp.zeros((N, O, out_sp[0]) + pp[1:], dtype=g.dtype)
-    gp[(slice(None), slice(None)) + tuple(slice(0, o) for o in out_sp)] = g
-    L = prod(gp.shape[2:])
+        L = prod(out_sp)
+        target = xp.zeros((N, C) + tuple(in_sp), dtype=g.dtype)
     if G == 1:
-        cols = xp.matmul(w.reshape(O, Cg * K).T, gp.reshape(N, O, L))
+        wt = w.reshape(O, Cg * K).T
+        gm = g.reshape(N, O, L)
     else:
-        cols = xp.matmul(w.reshape(G, O // G, Cg * K).swapaxes(1, 2), gp.reshape(N, G, O // G, L))
-    cols = cols.reshape(N, C, K, L)
-    plane = [prod(pp[j + 1 :]) for j in range(D)]
-    length = sum((o - 1) * st for o, st in zip(out_sp, plane)) + 1
-    target = xp.zeros((N, C, prod(pp)), dtype=cols.dtype)
-    for kk, idx in enumerate(itertools.product(*(range(n) for n in k))):
-        off = sum(i * di * st for i, di, st in zip(idx, d, plane))
-        target[:, :, off : off + length] += cols[:, :, kk, :length]
+        wt = w.reshape(G, O // G, Cg * K).swapaxes(1, 2)
+        gm = g.reshape(N, G, O // G, L)
+    buf = None
+    for n0, n1 in _chunks(backend, N, C * K * L):
+        shape = (n1 - n0,) + wt.shape[:-2] + (wt.shape[-2], L)
+        if buf is None or buf.shape != shape:
+            buf = xp.empty(shape, dtype=g.dtype)  # reused: no fresh pages per chunk
+        cols = xp.matmul(wt, gm[n0:n1], out=buf)
+        part = target[n0:n1]
+        if flat:
+            cols = cols.reshape(n1 - n0, C, K, L)
+            for kk, off in enumerate(offsets):
+                part[:, :, off : off + length] += cols[:, :, kk, :length]
+        else:
+            add_windows(xp, part, cols.reshape((n1 - n0, C) + tuple(k) + out_sp), k, s, d, lo, True)
+    if not flat:
+        return target
     target = target.reshape((N, C) + pp)
-    if any(lo) or any(a + n != p for a, n, p in zip(lo, in_sp, pp)):
+    if any(lo) or pp != tuple(in_sp):
         target = xp.ascontiguousarray(target[(Ellipsis,) + tuple(slice(a, a + n) for a, n in zip(lo, in_sp))])
     return target
 
 
-_WGRAD_CHUNK = 1 << 22  # elements of the per-sample weight-gradient stack computed at once
-
-
-def _conv_weight_raw(xp: Any, x: Any, g: Any, geom: tuple) -> Any:
+def _conv_weight_raw(backend: Any, x: Any, g: Any, geom: tuple) -> Any:
     """The weight gradient: ``(O, C/G, *k)`` from input ``x`` and output gradient ``g``."""
+    xp = backend.xp
     k, s, d, lo, hi, G = geom
     N, C = x.shape[:2]
     O = g.shape[1]
     out_sp = g.shape[2:]
     CgK, L = C // G * prod(k), prod(out_sp)
+    if _DEPTHWISE and C == G == O and G > 1:
+        return _depthwise_weight_raw(xp, x, g, geom, (O, 1) + tuple(k))
     win = _im2col(xp, x, geom, out_sp)
-    # per-sample products are summed over the batch; a chunk of samples at a time bounds the memory used
-    step = max(1, _WGRAD_CHUNK // max(1, O * CgK, CgK * L))
-    total = None
-    for n0 in range(0, N, step):
-        n1 = min(N, n0 + step)
-        if G == 1:
-            cols = win[n0:n1].reshape(n1 - n0, CgK, L)
-            g3 = g[n0:n1].reshape(n1 - n0, O, L)
-        else:
-            cols = win[n0:n1].reshape(n1 - n0, G, CgK, L)
-            g3 = g[n0:n1].reshape(n1 - n0, G, O // G, L)
-        part = xp.matmul(g3, cols.swapaxes(-1, -2)).sum(axis=0)
+    total = buf = None
+    for n0, n1 in _chunks(backend, N, C * prod(k) * L):
+        shape = (n1 - n0, CgK, L) if G == 1 else (n1 - n0, G, CgK, L)
+        if buf is None or buf.shape != shape:
+            buf = xp.empty(shape, dtype=x.dtype)  # reused: no fresh pages per chunk
+        xp.copyto(buf.reshape(win[n0:n1].shape), win[n0:n1])  # im2col of this chunk
+        g3 = g[n0:n1].reshape((n1 - n0, O, L) if G == 1 else (n1 - n0, G, O // G, L))
+        part = xp.matmul(g3, buf.swapaxes(-1, -2)).sum(axis=0)
         total = part if total is None else total + part
     if total is None:
         total = xp.zeros((O, CgK), dtype=x.dtype)
     return total.reshape((O, C // G) + tuple(k))
+
+
+_DEPTHWISE = True
+
+# Depthwise convolutions (groups == in channels == out channels): a multiply-add per kernel offset over the
+# output beats a batch of 1-row GEMMs (~1.3x). With stride 1 the padded planes are handled flat (rows of the
+# padded width), so each offset is one contiguous shifted slice.
+
+
+def _offsets(k: tuple) -> list:
+    return list(itertools.product(*(range(n) for n in k)))
+
+
+def _flat_plan(in_sp: tuple, out_sp: tuple, k: tuple, d: tuple, lo: tuple, hi: tuple) -> tuple:
+    """Padded extents, flat offset of every kernel position, flat span of the outputs, rows * padded width."""
+    pp = tuple(n + a + max(b, 0) for n, a, b in zip(in_sp, lo, hi))
+    plane = [prod(pp[j + 1 :]) for j in range(len(pp))]
+    offs = [sum(i * di * st for i, di, st in zip(idx, d, plane)) for idx in _offsets(k)]
+    span = sum((o - 1) * st for o, st in zip(out_sp, plane)) + 1
+    return pp, offs, span, out_sp[0] * plane[0]
+
+
+def _crop(xp: Any, a: Any, lead: tuple, full: tuple, start: tuple, size: tuple) -> Any:
+    """``a`` viewed as ``lead + full``, cropped to ``size`` from ``start`` (contiguous)."""
+    a = a.reshape(lead + full)
+    if full == tuple(size):
+        return a
+    return xp.ascontiguousarray(a[(Ellipsis,) + tuple(slice(b, b + n) for b, n in zip(start, size))])
+
+
+def _row_padded(xp: Any, g: Any, pp: tuple) -> Any:
+    """``g (..., *out)`` written into zeros of shape ``(..., out[0], *pp[1:])`` (rows of the padded width)."""
+    D = len(pp)
+    out_sp = g.shape[-D:]
+    gp = xp.zeros(g.shape[:-D] + (out_sp[0],) + pp[1:], dtype=g.dtype)
+    gp[(Ellipsis,) + tuple(slice(0, o) for o in out_sp)] = g
+    return gp
+
+
+def _depthwise_raw(xp: Any, x: Any, w: Any, geom: tuple, out_sp: tuple) -> Any:
+    k, s, d, lo, hi, G = geom
+    N, D, K = x.shape[0], len(k), prod(k)
+    wk = w.reshape(G, K)
+    if all(st == 1 for st in s):
+        pp, offs, span, rows = _flat_plan(x.shape[2:], out_sp, k, d, lo, hi)
+        xf = pad_spatial(xp, x, lo, hi).reshape(N, G, prod(pp))
+        out = xp.zeros((N, G, rows), dtype=x.dtype)
+        tmp = xp.empty((N, G, span), dtype=x.dtype)
+        for kk, off in enumerate(offs):
+            xp.multiply(xf[..., off : off + span], wk[:, kk, None], out=tmp)
+            out[..., :span] += tmp
+        return _crop(xp, out, (N, G), (out_sp[0],) + pp[1:], (0,) * D, out_sp)
+    win = _im2col(xp, x, geom, out_sp)  # (N, G, *k, *out)
+    wk = wk.reshape((G, K) + (1,) * D)
+    out = xp.zeros((N, G) + tuple(out_sp), dtype=x.dtype)
+    tmp = xp.empty_like(out)
+    for kk, idx in enumerate(_offsets(k)):
+        xp.multiply(win[(slice(None), slice(None)) + idx], wk[:, kk], out=tmp)
+        out += tmp
+    return out
+
+
+def _depthwise_transpose_raw(xp: Any, g: Any, w: Any, geom: tuple, in_sp: tuple) -> Any:
+    k, s, d, lo, hi, G = geom
+    N, D, K = g.shape[0], len(k), prod(k)
+    out_sp = tuple(g.shape[2:])
+    wk = w.reshape(G, K)
+    if all(st == 1 for st in s):
+        pp, offs, span, rows = _flat_plan(in_sp, out_sp, k, d, lo, hi)
+        gp = _row_padded(xp, g, pp).reshape(N, G, rows)[..., :span]
+        target = xp.zeros((N, G, prod(pp)), dtype=g.dtype)
+        for kk, off in enumerate(offs):
+            target[..., off : off + span] += gp * wk[:, kk, None]
+        return _crop(xp, target, (N, G), pp, lo, in_sp)
+    wk = wk.reshape((G, K) + (1,) * D)
+    index = {idx: kk for kk, idx in enumerate(_offsets(k))}
+    target = xp.zeros((N, G) + tuple(in_sp), dtype=g.dtype)
+    return add_windows(xp, target, lambda idx: g * wk[:, index[idx]], k, s, d, lo, True, out_sp)
+
+
+def _depthwise_weight_raw(xp: Any, x: Any, g: Any, geom: tuple, w_shape: tuple) -> Any:
+    k, s, d, lo, hi, G = geom
+    N, D = x.shape[0], len(k)
+    out_sp = tuple(g.shape[2:])
+    out = xp.empty((G, prod(k)), dtype=g.dtype)
+    if all(st == 1 for st in s):
+        pp, offs, span, rows = _flat_plan(x.shape[2:], out_sp, k, d, lo, hi)
+        xf = pad_spatial(xp, x, lo, hi).reshape(N, G, prod(pp))
+        gp = _row_padded(xp, g, pp).reshape(N, G, rows)[..., :span]
+        for kk, off in enumerate(offs):
+            out[:, kk] = xp.einsum("ngp,ngp->g", gp, xf[..., off : off + span])
+        return out.reshape(w_shape)
+    win = _im2col(xp, x, geom, out_sp)
+    sp = "xyz"[:D]
+    eq = f"ng{sp},ng{sp}->g"
+    for kk, idx in enumerate(_offsets(k)):
+        out[:, kk] = xp.einsum(eq, g, win[(slice(None), slice(None)) + idx])
+    return out.reshape(w_shape)
 
 
 def _bias_grad(grad: Tensor) -> Tensor:
@@ -215,11 +338,14 @@ def _hi_for(in_sp: tuple, out_sp: tuple, k: tuple, s: tuple, d: tuple, lo: tuple
 class ConvNd(Function):
     _raw = True
 
+    def name(self) -> str:
+        return "ConvolutionBackward0"
+
     @staticmethod
     def forward(ctx: Any, x: Any, w: Any, b: Any, geom: tuple) -> Any:
         ctx.save_for_backward(x, w)
         ctx.geom = geom
-        out = _conv_raw(ctx.xp, x, w, geom)
+        out = _conv_raw(ctx.backend, x, w, geom)
         if b is not None:
             out += b.reshape((-1,) + (1,) * (out.ndim - 2))
         return out
@@ -240,11 +366,14 @@ class ConvTransposeNd(Function):
 
     _raw = True
 
+    def name(self) -> str:
+        return "ConvolutionBackward0"
+
     @staticmethod
     def forward(ctx: Any, x: Any, w: Any, b: Any, geom: tuple, out_sp: tuple) -> Any:
         ctx.save_for_backward(x, w)
         ctx.geom = geom
-        out = _conv_transpose_raw(ctx.xp, x, w, geom, tuple(out_sp))
+        out = _conv_transpose_raw(ctx.backend, x, w, geom, tuple(out_sp))
         if b is not None:
             out += b.reshape((-1,) + (1,) * (out.ndim - 2))
         return out
@@ -269,7 +398,7 @@ class ConvWeight(Function):
     def forward(ctx: Any, x: Any, g: Any, geom: tuple) -> Any:
         ctx.save_for_backward(x, g)
         ctx.geom = geom
-        return _conv_weight_raw(ctx.xp, x, g, geom)
+        return _conv_weight_raw(ctx.backend, x, g, geom)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Any:

@@ -71,6 +71,10 @@ class View(Function):
     """``reshape`` used inside this module's backward formulas (its backward is a reshape back)."""
 
     _raw = True
+    _is_view = True  # shares the version counter of its input (reshape is a view when it can be)
+
+    def name(self) -> str:
+        return "ViewBackward0"
 
     @staticmethod
     def forward(ctx: Any, x: Any, shape: tuple) -> Any:
@@ -97,6 +101,7 @@ class MatMul(Function):
     def forward(ctx: Any, a: Any, b: Any, ta: bool = False, tb: bool = False) -> Any:
         ctx.save_for_backward(a, b)
         ctx.flags = (ta, tb)
+        ctx.ndims = (a.ndim, b.ndim)
         try:
             out = _raw_matmul(a, b, ta, tb)
             return out if out.ndim else ctx.xp.asarray(out)
@@ -104,6 +109,14 @@ class MatMul(Function):
             sa = a.shape if not ta else a.shape[:-2] + (a.shape[-1], a.shape[-2])
             sb = b.shape if not tb else b.shape[:-2] + (b.shape[-1], b.shape[-2])
             raise RuntimeError(_matmul_error(sa, sb)) from None
+
+    def name(self) -> str:
+        na, nb = getattr(self, "ndims", (2, 2))
+        if na == nb == 1:
+            return "DotBackward0"
+        if nb == 1:
+            return "MvBackward0"
+        return "MmBackward0" if na <= 2 and nb == 2 else "BmmBackward0"
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Any:
@@ -149,6 +162,7 @@ class MatMul(Function):
 
 class _Transpose(Function):
     _raw = True
+    _is_view = True
 
     @staticmethod
     def forward(ctx: Any, x: Any) -> Any:
@@ -359,6 +373,10 @@ class Linear(Function):
     """``input @ weight.T + bias`` with one GEMM forward and exactly the needed GEMMs backward."""
 
     _raw = True
+    b_shape = None
+
+    def name(self) -> str:
+        return "MmBackward0" if self.b_shape is None else "AddmmBackward0"
 
     @staticmethod
     def forward(ctx: Any, x: Any, w: Any, b: Any) -> Any:

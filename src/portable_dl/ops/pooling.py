@@ -123,9 +123,18 @@ def _lowest(xp: Any, dtype: Any) -> Any:
 
 
 class MaxPool(Function):
-    """Returns (values, flat indices into each input plane); the indices are computed only when needed."""
+    """Returns (values, flat indices into each input plane); the indices are computed only when needed.
+
+    Values: a running ``maximum`` over the kernel offsets (NaN propagates). Indices: the first offset whose
+    value equals the max (a small-int pass per offset), then one gather of the flat offsets. Like torch,
+    a NaN window points at its last NaN, and a window whose real elements are all the lowest value points
+    at its first real element (never at padding).
+    """
 
     _raw = True
+
+    def name(self) -> str:
+        return f"MaxPool{len(getattr(self, 'in_sp', (0, 0)))}DWithIndicesBackward0"
 
     @staticmethod
     def forward(ctx: Any, x: Any, geom: tuple, want_index: bool) -> Any:
@@ -134,42 +143,57 @@ class MaxPool(Function):
         D = len(k)
         in_sp = x.shape[-D:]
         low = _lowest(xp, x.dtype)
+        padded = any(p) or any(h > 0 for h in hi)
         win = windows(xp, pad_spatial(xp, x, p, hi, low), k, s, d, out_sp)
         lead = (slice(None),) * (x.ndim - D)
-        is_float = x.dtype.kind == "f"
+        offsets = list(itertools.product(*(range(kk) for kk in k)))
+        best = win[lead + offsets[0]].copy()
+        for idx in offsets[1:]:
+            xp.maximum(best, win[lead + idx], out=best)  # propagates NaN, like torch
         if not want_index:
-            best = None
-            for idx in itertools.product(*(range(kk) for kk in k)):
-                v = win[lead + idx]
-                if best is None:
-                    best = v.copy()
-                else:
-                    xp.maximum(best, v, out=best)  # propagates NaN, like torch
             return best, xp.zeros(0, dtype=xp.int64)
-        # per dim: input position of each output position at kernel offset 0, and the plane strides
-        plane_strides = [prod(in_sp[j + 1 :]) for j in range(D)]
+        K = len(offsets)
+        small = xp.int8 if K < 128 else (xp.int16 if K < 32768 else xp.int64)
+        code = [small(kk) for kk in range(K)]  # scalars: np.where is ~8x slower with 0-d arrays
+        if K <= 16:
+            # branch-free: a bit per offset that holds the max, then the lowest set bit by table lookup
+            bits = xp.uint8 if K <= 8 else xp.uint16
+            flags = xp.zeros(best.shape, dtype=bits)
+            tmp = xp.empty(best.shape, dtype=bits)
+            for kk, idx in enumerate(offsets):
+                hit = (win[lead + idx] == best).view(xp.uint8)
+                if K > 8:
+                    hit = hit.astype(bits)
+                xp.left_shift(hit, kk, out=tmp)
+                flags |= tmp
+            lowest_bit = [0] + [(i & -i).bit_length() - 1 for i in range(1, 1 << K)]
+            kidx = xp.take(xp.asarray(lowest_bit, dtype=small), flags)
+        else:
+            kidx = xp.zeros(best.shape, dtype=small)
+            for kk in range(K - 1, -1, -1):  # ends at the first offset holding the max
+                kidx = xp.where(win[lead + offsets[kk]] == best, code[kk], kidx)
+        if x.dtype.kind == "f" and bool(xp.isnan(best).any()):
+            for kk, idx in enumerate(offsets):  # ends at the last NaN
+                v = win[lead + idx]
+                kidx = xp.where(v != v, code[kk], kidx)
+        plane = [prod(in_sp[j + 1 :]) for j in range(D)]
+        table = xp.asarray([sum(i * dd * ps for i, dd, ps in zip(idx, d, plane)) for idx in offsets], dtype=xp.int64)
         base = None
         for j in range(D):
-            pos = xp.arange(out_sp[j], dtype=xp.int64) * s[j] - p[j]
-            pos = pos.reshape((-1,) + (1,) * (D - 1 - j)) * plane_strides[j]
-            base = pos if base is None else base + pos
-        # the first real (non-padding) element of each window starts the search, like torch
-        first = None
-        for j in range(D):
-            start = xp.arange(out_sp[j], dtype=xp.int64) * s[j] - p[j]
-            skip = xp.where(start < 0, (-start + d[j] - 1) // d[j], 0)
-            f = (skip * d[j]).reshape((-1,) + (1,) * (D - 1 - j)) * plane_strides[j]
-            first = f if first is None else first + f
-        best = xp.full(win.shape[: x.ndim - D] + tuple(out_sp), low, dtype=x.dtype)
-        index = xp.broadcast_to(base + first, best.shape).copy()
-        for idx in itertools.product(*(range(kk) for kk in k)):
-            v = win[lead + idx]
-            take = v > best
-            if is_float:
-                take |= v != v  # NaN wins (the last one, like torch's loop)
-            offset = sum(i * dd * ps for i, dd, ps in zip(idx, d, plane_strides))
-            xp.copyto(best, v, where=take)
-            xp.copyto(index, base + offset, where=take)
+            pos = (xp.arange(out_sp[j], dtype=xp.int64) * s[j] - p[j]).reshape((-1,) + (1,) * (D - 1 - j))
+            base = pos * plane[j] if base is None else base + pos * plane[j]
+        if padded:
+            stuck = best == low  # only padding-or-lowest values: torch keeps the first real element
+            if bool(stuck.any()):
+                first = None
+                for j in range(D):
+                    start = xp.arange(out_sp[j], dtype=xp.int64) * s[j] - p[j]
+                    skip = xp.where(start < 0, (-start + d[j] - 1) // d[j], 0)
+                    f = skip.reshape((-1,) + (1,) * (D - 1 - j)) * prod(k[j + 1 :])
+                    first = f if first is None else first + f
+                kidx = xp.where(stuck, xp.broadcast_to(first, best.shape).astype(small), kidx)
+        index = xp.take(table, kidx)
+        index += base
         ctx.save_for_backward(index)
         ctx.in_sp = in_sp
         ctx.overlap = any(st < dd * (kk - 1) + 1 for st, dd, kk in zip(s, d, k))
@@ -303,6 +327,9 @@ def _avg_divisor(xp: Any, dtype: Any, in_sp: tuple, geom: tuple, count_include_p
 
 class AvgPool(Function):
     _raw = True
+
+    def name(self) -> str:
+        return f"AvgPool{len(getattr(self, 'in_sp', (0, 0)))}DBackward0"
 
     @staticmethod
     def forward(ctx: Any, x: Any, geom: tuple, count_include_pad: bool, divisor_override: Any) -> Any:
@@ -470,6 +497,9 @@ class AdaptiveMaxPool(Function):
     """Max over torch's adaptive windows (padded to the largest window by repeating its last element)."""
 
     _raw = True
+
+    def name(self) -> str:
+        return f"AdaptiveMaxPool{len(getattr(self, 'in_sp', (0, 0)))}DBackward0"
 
     @staticmethod
     def forward(ctx: Any, x: Any, out_sp: tuple) -> Any:
