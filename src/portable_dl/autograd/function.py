@@ -248,8 +248,19 @@ def _edge(t: Tensor) -> Any:
 
 def _connect(ctx: Function, args: tuple, outputs: Any, out_arrays: Any, raw: list) -> None:
     """Make ``ctx`` a graph node: edges to the inputs, saved values resolved, outputs linked."""
-    edges = ctx._edges = tuple([_edge(a) if isinstance(a, Tensor) else None for a in args])
-    ctx.needs_input_grad = tuple([e is not None for e in edges])
+    edges = []
+    needs = []
+    for a in args:
+        edge = None
+        if isinstance(a, Tensor):
+            if a.grad_fn is not None:
+                edge = (a.grad_fn, a._output_nr)
+            elif a.requires_grad:
+                edge = (a, -1)
+        edges.append(edge)
+        needs.append(edge is not None)
+    ctx._edges = tuple(edges)
+    ctx.needs_input_grad = tuple(needs)
     if type(outputs) is tuple:
         ctx._n_outputs = len(outputs)
         for i, o in enumerate(outputs):
