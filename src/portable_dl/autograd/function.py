@@ -16,7 +16,13 @@ from .grad_mode import state
 
 _new = object.__new__
 
-# The export tracer sets this to an object with ``record(fn_class, args, outputs, ctx)``.
+# What a saved-value entry ``(kind, value, version_box, version)`` holds:
+SAVED_LEAF = 0  # a leaf tensor itself (leaves can't be rebased, so keeping the object is safe)
+SAVED_OUTPUT = 1  # (array, index) of one of this node's outputs
+SAVED_CONSTANT = 2  # an intermediate array or Python value
+SAVED_NON_LEAF = 3  # (array, grad_fn, output_nr) of an input with history, rebuilt on unpacking
+
+# The export tracer sets this to an object with ``record(fn_class, args, kwargs, outputs, ctx)``.
 _tracer: Any = None
 
 _FREED = (
@@ -80,9 +86,9 @@ class Function:
                     f"inplace operation: {_describe(value, kind, self)} is at version {box[0]}; "
                     f"expected version {version} instead."
                 )
-            if kind == 0:  # an input tensor, with its graph
+            if kind == SAVED_LEAF:
                 out.append(value)
-            elif kind == 1:  # an output of this node: rebuild it with this node as grad_fn
+            elif kind == SAVED_OUTPUT:  # rebuilt with this node as grad_fn
                 array, index = value
                 t = Tensor._wrap(array, self.backend)
                 if array.dtype.kind == "f":  # integer outputs (indices) carry no graph
@@ -90,7 +96,7 @@ class Function:
                     t.grad_fn = self
                     t._output_nr = index
                 out.append(t)
-            elif kind == 3:  # a non-leaf input: rebuild it at its place in the graph
+            elif kind == SAVED_NON_LEAF:  # rebuilt at its place in the graph
                 array, node, index = value
                 t = Tensor._wrap(array, self.backend)
                 if node is not None:
@@ -115,7 +121,9 @@ class Function:
         for kind, value, box, version in saved:
             if box is not None and box[0] != version:
                 return tuple(t if t is None or not hasattr(t, "_data") else t._data for t in self.saved_tensors)
-            out.append(value._data if kind == 0 else value[0] if kind in (1, 3) else value)
+            out.append(
+                value._data if kind == SAVED_LEAF else value[0] if kind in (SAVED_OUTPUT, SAVED_NON_LEAF) else value
+            )
         return tuple(out)
 
     @property
@@ -287,7 +295,7 @@ def _connect(ctx: Function, args: tuple, outputs: Any, out_arrays: Any, raw: lis
 
 def _resolve_saved(value: Any, args: tuple, raw: list, outputs: Any, out_list: Any) -> tuple:
     if value is None:
-        return (2, None, None, 0)
+        return (SAVED_CONSTANT, None, None, 0)
     for a, r in zip(args, raw):
         if value is r and isinstance(a, Tensor):
             box = a._vbox
@@ -296,16 +304,16 @@ def _resolve_saved(value: Any, args: tuple, raw: list, outputs: Any, out_list: A
             if a.grad_fn is not None or not a.requires_grad:
                 # a non-leaf or a constant can be rebased by a later in-place op: keep its value and graph
                 # position, not the object (only leaves that require grad, which can't be rebased, are kept)
-                return (3, (value, a.grad_fn, a._output_nr), box, box[0])
-            return (0, a, box, box[0])
+                return (SAVED_NON_LEAF, (value, a.grad_fn, a._output_nr), box, box[0])
+            return (SAVED_LEAF, a, box, box[0])
     for i, o in enumerate(out_list):
         if value is o:
             t = outputs[i] if type(outputs) is tuple else outputs
             box = t._vbox
             if box is None:
                 box = t._vbox = [0]
-            return (1, (value, i), box, box[0])
-    return (2, value, None, 0)
+            return (SAVED_OUTPUT, (value, i), box, box[0])
+    return (SAVED_CONSTANT, value, None, 0)
 
 
 def _as_tensor(value: Any, ctx: Function) -> Any:
@@ -315,9 +323,9 @@ def _as_tensor(value: Any, ctx: Function) -> Any:
 
 
 def _describe(value: Any, kind: int, ctx: Function) -> str:
-    if kind == 0:
+    if kind == SAVED_LEAF:
         return f"[Tensor of shape {list(value.shape)}, dtype {value.dtype}] (an input of {ctx.name()})"
-    if kind == 3:
+    if kind == SAVED_NON_LEAF:
         return f"[array of shape {list(value[0].shape)}] (output {value[2]} of {value[1].name()})"
     return f"[array of shape {list(value[0].shape)}] (output {value[1]} of {ctx.name()})"
 
@@ -367,15 +375,15 @@ def _apply_user(cls: type, ctx: Function, args: tuple, kwargs: dict, record: boo
                 if value is r and isinstance(outputs[i], Tensor):
                     o = outputs[i]
                     box = o._vbox = o._vbox or [0]
-                    entry = (1, (o._data, i), box, box[0])
+                    entry = (SAVED_OUTPUT, (o._data, i), box, box[0])
                     break
             if entry is None and isinstance(value, Tensor):
                 box = value._vbox = value._vbox or [0]
                 if value.grad_fn is not None or not value.requires_grad:  # may be rebased later: keep the value
-                    entry = (3, (value._data, value.grad_fn, value._output_nr), box, box[0])
+                    entry = (SAVED_NON_LEAF, (value._data, value.grad_fn, value._output_nr), box, box[0])
                 else:
-                    entry = (0, value, box, box[0])
-            saved.append(entry or (2, value, None, 0))
+                    entry = (SAVED_LEAF, value, box, box[0])
+            saved.append(entry or (SAVED_CONSTANT, value, None, 0))
         ctx._saved = tuple(saved)
         ctx._to_save = ()
     if _tracer is not None:
