@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import operator
 
 import pytest
 import torch
@@ -69,6 +70,8 @@ def test_dtype_misuse() -> None:
         lambda m: m.tensor([True]) - 1,
         lambda m: m.tensor([1, 2]).add_(1.5),
         lambda m: m.tensor([1, 2]).div_(2),
+        lambda m: operator.itruediv(m.tensor([1, 2]), m.tensor([1, 2])),  # the in-place fast path
+        lambda m: operator.isub(m.tensor([True]), m.tensor([False])),
         lambda m: m.tensor([1, 2]) ** -1,
     ]
     for fn in cases:

@@ -27,8 +27,20 @@ class Backend:
         """``target[index] += values`` with repeated indices accumulated (unbuffered)."""
         raise NotImplementedError
 
+    def scatter_multiply(self, target: Any, index: Any, values: Any) -> None:
+        """``target[index] *= values`` with repeated indices multiplied in turn (``multiply.at``)."""
+        raise NotImplementedError
+
+    def writeable(self, array: Any) -> bool:
+        """Whether ``array`` may be written in place: False for broadcast (expanded) views, whose elements alias."""
+        raise NotImplementedError
+
     def generator(self) -> Any:
         """This device's random generator (seeded by ``manual_seed``)."""
+        raise NotImplementedError
+
+    def permutation(self, n: int) -> Any:
+        """A random permutation of ``0 .. n-1`` (int64) from this device's generator."""
         raise NotImplementedError
 
     def seed(self, seed: int) -> None:

@@ -41,8 +41,17 @@ class NumpyBackend(Backend):
         else:
             np.add.at(target, index, values)
 
+    def scatter_multiply(self, target: Any, index: Any, values: Any) -> None:
+        np.multiply.at(target, index, values)
+
+    def writeable(self, array: Any) -> bool:
+        return array.flags.writeable
+
     def generator(self) -> Any:
         return self._rng
+
+    def permutation(self, n: int) -> Any:
+        return self._rng.permutation(n)
 
     def seed(self, seed: int) -> None:
         self._rng = np.random.default_rng(seed)

@@ -189,12 +189,15 @@ def _log_scalar(value: float) -> float:
 
 def _binary(cls: type, name: str, float_result: bool = False, operator: bool = False) -> Any:
     """The public function (or, with ``operator``, the dunder method) for a binary Function."""
+    no_bool = cls is Sub  # bool - bool raises below (CuPy would compute it, NumPy raises in Sub.forward)
 
     def op(input: Any, other: Any) -> Any:  # noqa: A002 - torch argument name
         if isinstance(input, Tensor):
             kind = input._data.dtype.kind
             if isinstance(other, Tensor):
-                if input._data.dtype is other._data.dtype and (kind == "f" or not float_result):
+                if input._data.dtype is other._data.dtype and (
+                    kind == "f" or not (float_result or (no_bool and kind == "b"))
+                ):
                     return cls.apply(input, other)  # the common case: same dtype, nothing to promote
             elif type(other) is float and kind == "f":
                 return cls.apply(input, other)
@@ -425,6 +428,7 @@ def _reflected(fn: Any) -> Any:
 def _inplace(fn: Any, name: str, ufunc: str | None = None) -> Any:
     """An in-place method. With ``ufunc``, the common no-graph case (same dtype, or a Python float on a
     float tensor) writes straight into the tensor's memory, as an optimizer step or ``x += 1`` needs."""
+    no_bool = ufunc == "subtract"  # CuPy subtracts bools (NumPy and torch refuse): leave them to the general path
 
     def op(self: Tensor, other: Any, **kwargs: Any) -> Tensor:
         if ufunc is not None and not kwargs and not (self.requires_grad and state.enabled):
@@ -434,23 +438,29 @@ def _inplace(fn: Any, name: str, ufunc: str | None = None) -> Any:
                     other._backend is self._backend
                     and other._data.dtype is data.dtype
                     and not (other.requires_grad and state.enabled)
+                    and not (no_bool and data.dtype.kind == "b")
                 )
                 value = other._data
             else:
                 fast = type(other) is float and data.dtype.kind == "f"
                 value = other
-            if fast and type(data) is self._backend.array_type and data.flags.writeable:
+            if fast and type(data) is self._backend.array_type:
                 try:
-                    getattr(self._backend.xp, ufunc)(data, value, out=data)
-                except ValueError:
-                    pass  # not broadcastable to self's shape: the general path raises torch's error
-                else:
-                    box = self._vbox
-                    if box is None:
-                        self._vbox = [1]
+                    fast = data.flags.writeable  # NumPy's read-only flag, inline: this is a hot path
+                except AttributeError:  # CuPy has none: its backend looks for broadcast (zero) strides
+                    fast = self._backend.writeable(data)
+                if fast:
+                    try:
+                        getattr(self._backend.xp, ufunc)(data, value, out=data)
+                    except (ValueError, TypeError):
+                        pass  # not broadcastable to self's shape, or int /= int: the general path raises torch's error
                     else:
-                        box[0] += 1
-                    return self
+                        box = self._vbox
+                        if box is None:
+                            self._vbox = [1]
+                        else:
+                            box[0] += 1
+                        return self
         return assign_inplace(self, fn(self, other, **kwargs), name)
 
     op.__name__ = name

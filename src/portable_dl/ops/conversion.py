@@ -37,8 +37,8 @@ class ToDevice(Function):
     def forward(ctx: Any, x: Any, target: Backend) -> Any:
         ctx.source = ctx.backend
         ctx.backend = target  # outputs live on the target device
-        if target.device.type == "cpu":
-            return ctx.source.to_numpy(x).copy() if ctx.source is not target else x.copy()
+        if target.device.type == "cpu":  # the source is a GPU: to_numpy already makes a fresh host copy
+            return ctx.source.to_numpy(x)
         return target.asarray(x)
 
     @staticmethod

@@ -284,7 +284,7 @@ def randperm(n: int, *, generator: Any = None, dtype: Any = None, device: Any = 
              requires_grad: bool = False) -> Tensor:  # fmt: skip
     backend = get_backend(device)
     dt = _dtype.int64 if dtype is None else _dtype.to_dtype(dtype)
-    data = backend.generator().permutation(int(n)).astype(dt.np)
+    data = backend.permutation(int(n)).astype(dt.np)
     return _finish(data, backend, requires_grad)
 
 
