@@ -13,7 +13,6 @@ import time
 
 from _common import emit
 
-
 # Bytecode caches on, as after a normal install (some sandboxes set PYTHONDONTWRITEBYTECODE,
 # which would time the compiler instead of the import).
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}

@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import _dtype
 from .._dtype import FROM_NUMPY, promote_types
-from ..tensor import Tensor, _wrap_dim
+from ..tensor import Tensor, _bump_version, _wrap_dim
 
 wrap_dim = _wrap_dim
 
@@ -40,6 +40,12 @@ def _category_default(dt: _dtype.dtype) -> _dtype.dtype:
     if dt.category == _dtype.FLOAT:
         return _dtype.get_default_dtype()
     return dt
+
+
+def check_tensor(value: Any, op: str, arg: str = "input", position: int = 1) -> None:
+    """torch's TypeError for a non-Tensor argument: ``op(): argument 'arg' (position n) must be Tensor, not T``."""
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{op}(): argument '{arg}' (position {position}) must be Tensor, not {type(value).__name__}")
 
 
 def check_number(value: Any, op: str) -> None:
@@ -175,13 +181,9 @@ def assign_inplace(self: Tensor, result: Tensor, op: str) -> Tensor:
         return self
     if not isinstance(self._data, self._backend.xp.ndarray):  # a NumPy scalar: no memory to share
         self._data = self._backend.xp.asarray(result._data).astype(self._data.dtype)
-    elif not self._data.flags.writeable:
+    elif not self._backend.writeable(self._data):
         raise RuntimeError(f"{op}: this tensor is a broadcast (expanded) view and cannot be written in place")
     else:
         self._backend.xp.copyto(self._data, result._data, casting="unsafe")
-    box = self._vbox
-    if box is None:
-        self._vbox = [1]
-    else:
-        box[0] += 1
+    _bump_version(self)
     return self

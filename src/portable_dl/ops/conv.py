@@ -321,6 +321,13 @@ def _depthwise_weight_raw(xp: Any, x: Any, g: Any, geom: tuple, w_shape: tuple) 
     return out.reshape(w_shape)
 
 
+def _add_bias(out: Any, b: Any) -> Any:
+    """``out`` (N, O, *spatial) plus the per-channel bias ``b`` (None: none), in place."""
+    if b is not None:
+        out += b.reshape((-1,) + (1,) * (out.ndim - 2))
+    return out
+
+
 def _bias_grad(grad: Tensor) -> Tensor:
     shape = grad._data.shape
     O = shape[1]
@@ -345,10 +352,7 @@ class ConvNd(Function):
     def forward(ctx: Any, x: Any, w: Any, b: Any, geom: tuple) -> Any:
         ctx.save_for_backward(x, w)
         ctx.geom = geom
-        out = _conv_raw(ctx.backend, x, w, geom)
-        if b is not None:
-            out += b.reshape((-1,) + (1,) * (out.ndim - 2))
-        return out
+        return _add_bias(_conv_raw(ctx.backend, x, w, geom), b)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Any:
@@ -373,10 +377,7 @@ class ConvTransposeNd(Function):
     def forward(ctx: Any, x: Any, w: Any, b: Any, geom: tuple, out_sp: tuple) -> Any:
         ctx.save_for_backward(x, w)
         ctx.geom = geom
-        out = _conv_transpose_raw(ctx.backend, x, w, geom, tuple(out_sp))
-        if b is not None:
-            out += b.reshape((-1,) + (1,) * (out.ndim - 2))
-        return out
+        return _add_bias(_conv_transpose_raw(ctx.backend, x, w, geom, tuple(out_sp)), b)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Any:

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..autograd.function import Function
 from ..tensor import Tensor
-from ._common import assign_inplace
+from ._common import assign_inplace, check_tensor
 
 _ALPHA = 1.7580993408473766  # -SELU scale * alpha: the value alpha dropout drops to
 
@@ -60,8 +60,7 @@ def _check_p(p: Any) -> float:
 
 def _run(input: Tensor, p: Any, training: bool, inplace: bool, noise_shape: Any, alpha: bool,  # noqa: A002
          name: str) -> Tensor:  # fmt: skip
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    check_tensor(input, name)
     p = _check_p(p)
     if not training or p == 0 or input._data.size == 0:
         return input
@@ -73,15 +72,24 @@ def _run(input: Tensor, p: Any, training: bool, inplace: bool, noise_shape: Any,
     return result
 
 
-def _feature_shape(input: Tensor, batched: bool, name: str) -> tuple:  # noqa: A002
+def _run_channels(input: Tensor, p: float, training: bool, inplace: bool, batched: bool, alpha: bool,  # noqa: A002
+                  name: str) -> Tensor:  # fmt: skip
+    """Channel-wise dropout: one mask value per (sample and) channel, shared over the remaining dims."""
     shape = input._data.shape
-    if batched:
-        if len(shape) < 2:
-            raise RuntimeError(f"{name}: Feature dropout requires at least 2 dimensions in the input")
-        return shape[:2] + (1,) * (len(shape) - 2)
-    if len(shape) < 1:
+    lead = 2 if batched else 1
+    if len(shape) < lead:
         raise RuntimeError(f"{name}: Feature dropout requires at least 2 dimensions in the input")
-    return shape[:1] + (1,) * (len(shape) - 1)
+    return _run(input, p, training, inplace, shape[:lead] + (1,) * (len(shape) - lead), alpha, name)
+
+
+def _warn_deprecated_dims(name: str, ndim: int, spatial: int) -> None:
+    warnings.warn(
+        f"{name}: Received a {ndim}-D input to {name}, which is deprecated and will result in an error "
+        "in a future release. To retain the behavior and silence this warning, please use dropout instead. "
+        f"Note that {name} exists to provide channel-wise dropout on inputs with {spatial} spatial dimensions, a "
+        f"channel dimension, and an optional batch dimension (i.e. {spatial + 1}D or {spatial + 2}D inputs).",
+        stacklevel=3,
+    )
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False, *,  # noqa: A002
@@ -106,8 +114,7 @@ def feature_dropout(input: Tensor, p: float = 0.5, training: bool = True, inplac
     if train is not None:
         training = train
     _check_p(p)
-    return _run(input, p, training, inplace, _feature_shape(input, True, "feature_dropout"), False,
-                "feature_dropout")  # fmt: skip
+    return _run_channels(input, p, training, inplace, True, False, "feature_dropout")
 
 
 def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False, *,  # noqa: A002
@@ -116,8 +123,7 @@ def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
     if train is not None:
         training = train
     _check_p(p)
-    return _run(input, p, training, inplace, _feature_shape(input, True, "feature_alpha_dropout"), True,
-                "feature_alpha_dropout")  # fmt: skip
+    return _run_channels(input, p, training, inplace, True, True, "feature_alpha_dropout")
 
 
 def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:  # noqa: A002
@@ -130,8 +136,7 @@ def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
             "provide channel-wise dropout on inputs with 1 spatial dimension, a channel dimension, and an optional "
             "batch dimension (i.e. 2D or 3D inputs)."
         )
-    shape = _feature_shape(input, ndim == 3, "dropout1d")
-    return _run(input, p, training, inplace, shape, False, "dropout1d")
+    return _run_channels(input, p, training, inplace, ndim == 3, False, "dropout1d")
 
 
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:  # noqa: A002
@@ -139,13 +144,7 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
     _check_p(p)
     ndim = input.ndim
     if ndim not in (3, 4):
-        warnings.warn(
-            f"dropout2d: Received a {ndim}-D input to dropout2d, which is deprecated and will result in an error "
-            "in a future release. To retain the behavior and silence this warning, please use dropout instead. "
-            "Note that dropout2d exists to provide channel-wise dropout on inputs with 2 spatial dimensions, a "
-            "channel dimension, and an optional batch dimension (i.e. 3D or 4D inputs).",
-            stacklevel=2,
-        )
+        _warn_deprecated_dims("dropout2d", ndim, 2)
     if ndim == 3:
         warnings.warn(
             "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior is "
@@ -154,7 +153,7 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
             "(C, H, W). To maintain the 1D channel-wise dropout behavior, please switch to using dropout1d instead.",
             stacklevel=2,
         )
-    return _run(input, p, training, inplace, _feature_shape(input, True, "dropout2d"), False, "dropout2d")
+    return _run_channels(input, p, training, inplace, True, False, "dropout2d")
 
 
 def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:  # noqa: A002
@@ -162,15 +161,8 @@ def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
     _check_p(p)
     ndim = input.ndim
     if ndim not in (4, 5):
-        warnings.warn(
-            f"dropout3d: Received a {ndim}-D input to dropout3d, which is deprecated and will result in an error "
-            "in a future release. To retain the behavior and silence this warning, please use dropout instead. "
-            "Note that dropout3d exists to provide channel-wise dropout on inputs with 3 spatial dimensions, a "
-            "channel dimension, and an optional batch dimension (i.e. 4D or 5D inputs).",
-            stacklevel=2,
-        )
-    shape = _feature_shape(input, ndim == 5, "dropout3d")
-    return _run(input, p, training, inplace, shape, False, "dropout3d")
+        _warn_deprecated_dims("dropout3d", ndim, 3)
+    return _run_channels(input, p, training, inplace, ndim == 5, False, "dropout3d")
 
 
 def _inplace_variant(fn: Any, name: str) -> Any:

@@ -458,7 +458,7 @@ def _scatter_into(ctx: Any, out: Any, index: Any, dim: int, src: Any, reduce: st
         elif reduce == "add":
             ctx.backend.scatter_add(out, where, xp.broadcast_to(xp.asarray(src, dtype=out.dtype), index.shape))
         else:
-            xp.multiply.at(out, where, src)
+            ctx.backend.scatter_multiply(out, where, src)
     except IndexError as err:
         raise RuntimeError(f"scatter(): {_index_error(err)}") from None
 

@@ -68,7 +68,7 @@ def _raw_matmul(a: Any, b: Any, ta: bool, tb: bool) -> Any:
 
 
 class View(Function):
-    """``reshape`` used inside this module's backward formulas (its backward is a reshape back)."""
+    """``reshape`` used inside backward formulas (here, in conv and in reduction); its backward is a reshape back."""
 
     _raw = True
     _is_view = True  # shares the version counter of its input (reshape is a view when it can be)
@@ -84,6 +84,10 @@ class View(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Any:
         return _view(grad, ctx.in_shape), None
+
+    @staticmethod
+    def backward_arrays(ctx: Any, grad: Any) -> Any:
+        return grad.reshape(ctx.in_shape), None
 
 
 def _view(t: Tensor, shape: tuple) -> Tensor:

@@ -20,7 +20,7 @@ from typing import Any
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
 from ..tensor import Tensor
-from ._common import cast, result_type
+from ._common import cast, check_tensor, result_type
 from .broadcast import _sum_to, broadcast_shapes, sum_to
 
 _TORCH_NAMES = {
@@ -80,14 +80,17 @@ def _reduce_tensor(loss: Tensor, reduction: str) -> Tensor:
     return loss.mean()
 
 
-def _scale(g: Any, reduction: str, n: int) -> Any:
-    """The cotangent of each element of a reduced loss (a 0-d value for mean/sum: it broadcasts)."""
-    return g / n if reduction == "mean" and n else g
+def _scale(g: Any, reduction: str, n: int, weight: Any = None) -> Any:
+    """The cotangent of each element of a reduced loss (a 0-d value for mean/sum: it broadcasts), times the
+    per-element ``weight`` if there is one (arrays or Tensors)."""
+    s = g / n if reduction == "mean" and n else g
+    return s if weight is None else s * weight
 
 
-def _check_tensor(value: Any, op: str, name: str, position: int) -> None:
-    if not isinstance(value, Tensor):
-        raise TypeError(f"{op}(): argument '{name}' (position {position}) must be Tensor, not {type(value).__name__}")
+def _check_tensors(op: str, input: Any, target: Any) -> None:  # noqa: A002 - torch argument name
+    """torch's TypeError when ``input`` (position 1) or ``target`` (position 2) is not a Tensor."""
+    check_tensor(input, op)
+    check_tensor(target, op, "target", 2)
 
 
 def _no_grad_for(weight: Any, op: str, name: str) -> None:
@@ -106,12 +109,21 @@ def _float_operands(op: str, *tensors: Tensor) -> list:
     return [cast(t, dt) for t in tensors]
 
 
-def _size_warning(input: Tensor, target: Tensor) -> None:  # noqa: A002 - torch argument name
-    warnings.warn(
-        f"Using a target size ({target.size()}) that is different to the input size ({input.size()}). "
-        "This will likely lead to incorrect results due to broadcasting. Please ensure they have the same size.",
-        stacklevel=4,
-    )
+def _pointwise_operands(op: str, input: Tensor, target: Tensor, warn: bool = False) -> tuple:  # noqa: A002
+    """``input`` and ``target`` of a pointwise loss: checked to broadcast (with torch's size warning when
+    ``warn``), cast to their promoted floating dtype."""
+    if target._data.shape != input._data.shape:
+        if warn:
+            warnings.warn(
+                f"Using a target size ({target.size()}) that is different to the input size ({input.size()}). "
+                "This will likely lead to incorrect results due to broadcasting. Please ensure they have the same "
+                "size.",
+                stacklevel=4,
+            )
+        broadcast_shapes(input._data.shape, target._data.shape)
+    if input._data.dtype != target._data.dtype or input._data.dtype.kind != "f":
+        input, target = _float_operands(op, input, target)  # noqa: A001
+    return input, target
 
 
 # ----- class-index targets (cross_entropy, nll_loss) ------------------------------------------------
@@ -294,6 +306,13 @@ def _expand(xp: Any, v: Any, cdim: int) -> Any:
     return xp.expand_dims(v, cdim) if v.ndim else v
 
 
+def _add_log_softmax_grad(gx: Any, p: Any, g_logp: Any, g_logp_sum: Any) -> Any:
+    """``gx`` plus the log-softmax backward ``g_logp - p * sum(g_logp)`` of the log-probabilities' cotangent
+    (``g_logp_sum``: its class sum, kept as a size-1 dim); arrays or Tensors."""
+    gl = g_logp - p * g_logp_sum
+    return gl if gx is None else gx + gl
+
+
 def _expand_cotangent(g: Any, ctx: Any, expand: Any) -> Any:
     """The loss cotangent shaped to broadcast against the (N, C, ...) input."""
     if ctx.reduction == "none" and ctx.cdim == 1:
@@ -353,8 +372,7 @@ class CrossEntropy(Function):
                 gx = (p * big_a - a) * g
         if g_logp is not None:
             cdim = 0 if logp.ndim == 1 else 1
-            gl = g_logp - p * g_logp.sum(axis=cdim, keepdims=True)
-            gx = gl if gx is None else gx + gl
+            gx = _add_log_softmax_grad(gx, p, g_logp, g_logp.sum(axis=cdim, keepdims=True))
         return gx, None, None, None, None, None
 
     @staticmethod
@@ -376,8 +394,7 @@ class CrossEntropy(Function):
                 g = _expand_cotangent(g, ctx, lambda v: v.unsqueeze(cdim))
                 gx = (p * Tensor._wrap(big_a, ctx.backend) - Tensor._wrap(a, ctx.backend)) * g
         if g_logp is not None:
-            gl = g_logp - p * g_logp.sum(cdim, keepdim=True)
-            gx = gl if gx is None else gx + gl
+            gx = _add_log_softmax_grad(gx, p, g_logp, g_logp.sum(cdim, keepdim=True))
         return gx, None, None, None, None, None
 
 
@@ -461,8 +478,7 @@ class SoftTargetCrossEntropy(Function):
             if need_w and weight is not None:
                 gw = _sum_to(xp, -(logp * qs * s), _class_shape(weight, logp.ndim, cdim).shape).reshape(weight.shape)
         if g_logp is not None:
-            gl = g_logp - p * g_logp.sum(axis=cdim, keepdims=True)
-            gx = gl if gx is None else gx + gl
+            gx = _add_log_softmax_grad(gx, p, g_logp, g_logp.sum(axis=cdim, keepdims=True))
         return gx, gq, gw, None, None
 
     @staticmethod
@@ -487,8 +503,7 @@ class SoftTargetCrossEntropy(Function):
                 prod = -(logp * qs * s)
                 gw = prod.sum([d for d in range(prod.ndim) if d != cdim]) if prod.ndim > 1 else prod
         if g_logp is not None:
-            gl = g_logp - p * g_logp.sum(cdim, keepdim=True)
-            gx = gl if gx is None else gx + gl
+            gx = _add_log_softmax_grad(gx, p, g_logp, g_logp.sum(cdim, keepdim=True))
         return gx, gq, gw, None, None
 
 
@@ -506,8 +521,7 @@ def cross_entropy(
     if size_average is not None or reduce is not None or reduction != "mean":
         reduction = _reduction(size_average, reduce, reduction)
     if type(target) is not Tensor or type(input) is not Tensor:
-        _check_tensor(input, "cross_entropy_loss", "input", 1)
-        _check_tensor(target, "cross_entropy_loss", "target", 2)
+        _check_tensors("cross_entropy_loss", input, target)
     x, t = input._data, target._data
     if x.shape == t.shape:
         return _soft_cross_entropy(input, target, weight, reduction, ignore_index, float(label_smoothing))
@@ -561,8 +575,7 @@ def nll_loss(
     """Negative log-likelihood of class ``target`` under log-probabilities ``input``."""
     if size_average is not None or reduce is not None or reduction != "mean":
         reduction = _reduction(size_average, reduce, reduction)
-    _check_tensor(input, "nll_loss_nd", "input", 1)
-    _check_tensor(target, "nll_loss_nd", "target", 2)
+    _check_tensors("nll_loss_nd", input, target)
     _check_class_inputs("nll_loss", input, target, weight)
     if weight is not None:
         _no_grad_for(weight, "nll_loss_forward", "weight")
@@ -595,19 +608,11 @@ class BinaryCrossEntropyWithLogits(Function):
     def backward_arrays(ctx: Any, g: Any) -> Any:
         xp = ctx.xp
         x, y, weight, pos_weight, log_sig = ctx.saved_arrays
-        s = _scale(g, ctx.reduction, ctx.n)
-        if weight is not None:
-            s = s * weight
+        s = _scale(g, ctx.reduction, ctx.n, weight)
         need_x, need_y = ctx.needs_input_grad[:2]
         gx = gy = None
         if need_x:
-            sig = xp.exp(log_sig)
-            if pos_weight is None:
-                gx = (sig - y) * s
-            else:
-                py = pos_weight * y
-                gx = ((py + 1 - y) * sig - py) * s
-            gx = _sum_to(xp, gx, x.shape)
+            gx = _sum_to(xp, _bce_logits_dx(xp.exp(log_sig), y, pos_weight, s), x.shape)
         if need_y:
             gy = -x if pos_weight is None else -x - (pos_weight - 1) * log_sig
             gy = _sum_to(xp, gy * s, y.shape)
@@ -616,23 +621,24 @@ class BinaryCrossEntropyWithLogits(Function):
     @staticmethod
     def backward(ctx: Any, g: Tensor) -> Any:
         x, y, weight, pos_weight, _ = ctx.saved_tensors
-        s = _scale(g, ctx.reduction, ctx.n)
-        if weight is not None:
-            s = s * weight
+        s = _scale(g, ctx.reduction, ctx.n, weight)
         need_x, need_y = ctx.needs_input_grad[:2]
         gx = gy = None
         if need_x:
-            sig = x.sigmoid()
-            if pos_weight is None:
-                gx = (sig - y) * s
-            else:
-                py = pos_weight * y
-                gx = ((py + 1 - y) * sig - py) * s
-            gx = sum_to(gx, x.shape)
+            gx = sum_to(_bce_logits_dx(x.sigmoid(), y, pos_weight, s), x.shape)
         if need_y:
             gy = -x if pos_weight is None else -x - (pos_weight - 1) * _logsigmoid(x)
             gy = sum_to(gy * s, y.shape)
         return gx, gy, None, None, None
+
+
+def _bce_logits_dx(sig: Any, y: Any, pos_weight: Any, s: Any) -> Any:
+    """The gradient of binary_cross_entropy_with_logits in the logits, from ``sig = sigmoid(x)`` and the
+    scaled cotangent ``s`` (arrays or Tensors)."""
+    if pos_weight is None:
+        return (sig - y) * s
+    py = pos_weight * y
+    return ((py + 1 - y) * sig - py) * s
 
 
 def _logsigmoid(x: Tensor) -> Tensor:
@@ -653,8 +659,7 @@ def binary_cross_entropy_with_logits(
     """Binary cross-entropy on logits (log-sigmoid computed stably), with per-element and positive weights."""
     if size_average is not None or reduce is not None or reduction != "mean":
         reduction = _reduction(size_average, reduce, reduction)
-    _check_tensor(input, "binary_cross_entropy_with_logits", "input", 1)
-    _check_tensor(target, "binary_cross_entropy_with_logits", "target", 2)
+    _check_tensors("binary_cross_entropy_with_logits", input, target)
     if target._data.shape != input._data.shape:
         raise ValueError(f"Target size ({target.size()}) must be the same as input size ({input.size()})")
     if target._data.dtype.kind != "f" and input._data.dtype.kind == "f":
@@ -703,9 +708,7 @@ class BinaryCrossEntropy(Function):
     def backward_arrays(ctx: Any, g: Any) -> Any:
         xp = ctx.xp
         x, y, weight = ctx.saved_arrays
-        s = _scale(g, ctx.reduction, ctx.n)
-        if weight is not None:
-            s = s * weight
+        s = _scale(g, ctx.reduction, ctx.n, weight)
         gx = gy = None
         with _quiet(xp):
             if ctx.needs_input_grad[0]:
@@ -717,9 +720,7 @@ class BinaryCrossEntropy(Function):
     @staticmethod
     def backward(ctx: Any, g: Tensor) -> Any:
         x, y, weight = ctx.saved_tensors
-        s = _scale(g, ctx.reduction, ctx.n)
-        if weight is not None:
-            s = s * weight
+        s = _scale(g, ctx.reduction, ctx.n, weight)
         gx = gy = None
         if ctx.needs_input_grad[0]:
             gx = (x - y) / ((1 - x) * x).clamp(min=1e-12) * s
@@ -739,8 +740,7 @@ def binary_cross_entropy(
     """Binary cross-entropy between probabilities ``input`` and ``target`` (logs clamped at -100)."""
     if size_average is not None or reduce is not None or reduction != "mean":
         reduction = _reduction(size_average, reduce, reduction)
-    _check_tensor(input, "binary_cross_entropy", "input", 1)
-    _check_tensor(target, "binary_cross_entropy", "target", 2)
+    _check_tensors("binary_cross_entropy", input, target)
     if target._data.shape != input._data.shape:
         raise ValueError(
             f"Using a target size ({target.size()}) that is different to the input size ({input.size()}) is "
@@ -833,13 +833,8 @@ class DiffLoss(Function):
 
 def _diff_loss(op: str, kind: str, input: Tensor, target: Tensor, param: float, reduction: str,  # noqa: A002
                weight: Any = None, weighted_mean: str = "sum") -> Tensor:  # fmt: skip
-    _check_tensor(input, op, "input", 1)
-    _check_tensor(target, op, "target", 2)
-    if target._data.shape != input._data.shape:
-        _size_warning(input, target)
-        broadcast_shapes(input._data.shape, target._data.shape)
-    if input._data.dtype != target._data.dtype or input._data.dtype.kind != "f":
-        input, target = _float_operands(op, input, target)  # noqa: A001
+    _check_tensors(op, input, target)
+    input, target = _pointwise_operands(op, input, target, warn=True)  # noqa: A001
     if weight is None:
         return DiffLoss.apply(input, target, kind, param, reduction)
     if weight._data.shape != input._data.shape:
@@ -987,12 +982,8 @@ def kl_div(
         )
     elif reduction != "batchmean":
         reduction = _reduction(None, None, reduction)
-    _check_tensor(input, "kl_div", "input", 1)
-    _check_tensor(target, "kl_div", "target", 2)
-    if input._data.shape != target._data.shape:
-        broadcast_shapes(input._data.shape, target._data.shape)
-    if input._data.dtype != target._data.dtype or input._data.dtype.kind != "f":
-        input, target = _float_operands("kl_div", input, target)  # noqa: A001
+    _check_tensors("kl_div", input, target)
+    input, target = _pointwise_operands("kl_div", input, target)  # noqa: A001
     if reduction == "batchmean":
         out = KLDiv.apply(input, target, bool(log_target), "sum")
         return out / input.shape[0] if input.ndim != 0 else out
@@ -1046,13 +1037,9 @@ def soft_margin_loss(
     """Two-class logistic loss ``log(1 + exp(-target * input))`` for targets in {1, -1}."""
     if size_average is not None or reduce is not None or reduction != "mean":
         reduction = _reduction(size_average, reduce, reduction)
-    _check_tensor(input, "soft_margin_loss", "input", 1)
-    _check_tensor(target, "soft_margin_loss", "target", 2)
+    _check_tensors("soft_margin_loss", input, target)
     _no_grad_for(target, "soft_margin_loss", "target")
-    if input._data.shape != target._data.shape:
-        broadcast_shapes(input._data.shape, target._data.shape)
-    if input._data.dtype != target._data.dtype or input._data.dtype.kind != "f":
-        input, target = _float_operands("soft_margin_loss", input, target)  # noqa: A001
+    input, target = _pointwise_operands("soft_margin_loss", input, target)  # noqa: A001
     return SoftMarginLoss.apply(input, target, reduction)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from .. import _dtype
 from ..autograd.function import Function
 from ..tensor import Tensor
-from ._common import assign_inplace, cast, result_type, wrap_dim
+from ._common import assign_inplace, cast, check_tensor, result_type, wrap_dim
 from .broadcast import _sum_to, broadcast_tensors, sum_to
 
 _NONES = (None,) * 7  # gradients of _Norm's non-tensor arguments
@@ -157,8 +157,7 @@ def _reshape(t: Tensor, shape: tuple) -> Tensor:
 
 
 def _check_float(input: Tensor, name: str) -> None:  # noqa: A002
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    check_tensor(input, name)
     if input._data.dtype.kind != "f":
         raise NotImplementedError(f"{name}: not implemented for {input.dtype} input; expected a floating point tensor")
 
@@ -276,6 +275,23 @@ def _running_update(running_mean: Any, running_var: Any, momentum: float, n: int
     return update
 
 
+def _running_stats_norm(name: str, input: Tensor, running_mean: Any, running_var: Any,  # noqa: A002
+                        weight: Any, bias: Any, use_input_stats: bool, momentum: float, eps: float,
+                        c: int, n: int, per_sample: bool) -> Tensor:  # fmt: skip
+    """The shared end of batch_norm and instance_norm (``per_sample``): normalise each channel with the running
+    statistics, or with the input's own over the batch (or per sample) and spatial dims, ``n`` values each,
+    folding those into the running averages."""
+    _check_params(input, name, weight=weight, bias=bias)
+    nd = input._data.ndim
+    wshape = (c,) + (1,) * (nd - 2)
+    if not use_input_stats:
+        fixed = _fixed_stats(input, running_mean, running_var, wshape, eps)
+        return _Norm.apply(input, weight, bias, None, (), wshape, float(eps), True, fixed)
+    axes = tuple(range(2, nd)) if per_sample else (0, *range(2, nd))
+    update = _running_update(running_mean, running_var, momentum, n, c, per_sample)
+    return _Norm.apply(input, weight, bias, None, axes, wshape, float(eps), True, None, update)
+
+
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,  # noqa: A002
                weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
                momentum: float = 0.1, eps: float = 1e-5) -> Tensor:  # fmt: skip
@@ -286,7 +302,6 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         raise TypeError("batch_norm(): argument 'momentum' must be float, not NoneType")
     c = _channel_checks(input, "batch_norm", running_mean=running_mean, running_var=running_var,
                         weight=weight, bias=bias)  # fmt: skip
-    shape = input._data.shape
     n = input._data.size // c if c else 0
     if training and n == 1:
         raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.size()}")
@@ -300,14 +315,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
             return batch_norm(x, running_mean, running_var, w, b, training, momentum, eps)
 
         return _half_wrap(run, input, weight, bias)
-    _check_params(input, "batch_norm", weight=weight, bias=bias)
-    wshape = (c,) + (1,) * (len(shape) - 2)
-    if not training:
-        fixed = _fixed_stats(input, running_mean, running_var, wshape, eps)
-        return _Norm.apply(input, weight, bias, None, (), wshape, float(eps), True, fixed)
-    axes = (0,) + tuple(range(2, len(shape)))
-    update = _running_update(running_mean, running_var, momentum, n, c, False)
-    return _Norm.apply(input, weight, bias, None, axes, wshape, float(eps), True, None, update)
+    return _running_stats_norm("batch_norm", input, running_mean, running_var, weight, bias, training, momentum, eps,
+                               c, n, False)  # fmt: skip
 
 
 def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var: Tensor | None = None,  # noqa: A002
@@ -329,14 +338,8 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
             return instance_norm(x, running_mean, running_var, w, b, use_input_stats, momentum, eps)
 
         return _half_wrap(run, input, weight, bias)
-    _check_params(input, "instance_norm", weight=weight, bias=bias)
-    wshape = (c,) + (1,) * (len(shape) - 2)
-    if not use_input_stats:
-        fixed = _fixed_stats(input, running_mean, running_var, wshape, eps)
-        return _Norm.apply(input, weight, bias, None, (), wshape, float(eps), True, fixed)
-    axes = tuple(range(2, len(shape)))
-    update = _running_update(running_mean, running_var, momentum, spatial, c, True)
-    return _Norm.apply(input, weight, bias, None, axes, wshape, float(eps), True, None, update)
+    return _running_stats_norm("instance_norm", input, running_mean, running_var, weight, bias, use_input_stats,
+                               momentum, eps, c, spatial, True)  # fmt: skip
 
 
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,  # noqa: A002

@@ -18,6 +18,7 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import state
 from ..tensor import Tensor
 from ._common import assign_inplace, cast, normalize_dims, wrap_dim
+from .linalg import _view
 
 _INF = float("inf")
 _NAN = float("nan")
@@ -95,33 +96,9 @@ def _asarray(xp: Any, value: Any, full: bool) -> Any:
     return xp.asarray(value) if full else value
 
 
-class _Reshape(Function):
-    """A reshape used by backward formulas (its own adjoint)."""
-
-    _raw = True
-    _is_view = True
-
-    @staticmethod
-    def forward(ctx: Any, x: Any, shape: tuple) -> Any:
-        ctx.in_shape = x.shape
-        return x.reshape(shape)
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Any:
-        return _Reshape.apply(grad, ctx.in_shape), None
-
-    @staticmethod
-    def backward_arrays(ctx: Any, grad: Any) -> Any:
-        return grad.reshape(ctx.in_shape), None
-
-
-def _reshape(t: Tensor, shape: tuple) -> Tensor:
-    return t if t._data.shape == shape else _Reshape.apply(t, shape)
-
-
 def _keep(t: Tensor, in_shape: tuple, axis: tuple | None) -> Tensor:
     """A reduction result (or its gradient) with the reduced dims restored as size 1."""
-    return _reshape(t, _keep_shape(in_shape, axis))
+    return _view(t, _keep_shape(in_shape, axis))
 
 
 def _const(ctx: Any, array: Any) -> Tensor:
@@ -326,8 +303,8 @@ class Prod(Function):
         if ctx.axis is None:
             if not state.enabled and int(zeros.sum()) > 1:
                 return _const(ctx, xp.zeros(shape, dtype=x._data.dtype)), None, None, None
-            flat = _reshape(x, (x._data.size,))
-            return g * _reshape(_prod_others(flat, 0), shape), None, None, None
+            flat = _view(x, (x._data.size,))
+            return g * _view(_prod_others(flat, 0), shape), None, None, None
         return g * _prod_others(x, ctx.axis[0]), None, None, None
 
 
@@ -613,7 +590,13 @@ def _along_index(xp: Any, idx: Any, axis: int) -> tuple:
     return tuple(out)
 
 
+def _take_along(xp: Any, x: Any, idx: Any, axis: int, shape: tuple) -> Any:
+    """The values of ``x`` at the ``idx`` positions along ``axis``, reshaped to ``shape``."""
+    return x[_along_index(xp, idx, axis)].reshape(shape)
+
+
 def _put_along(xp: Any, g: Any, idx: Any, axis: int, shape: tuple) -> Any:
+    """Zeros of ``shape`` with ``g`` written at the ``idx`` positions along ``axis`` (the adjoint of _take_along)."""
     out = xp.zeros(shape, dtype=g.dtype)
     out[_along_index(xp, idx, axis)] = g.reshape(idx.shape)
     return out
@@ -632,7 +615,7 @@ class _TakeAlong(Function):
         ctx.in_shape = x.shape
         ctx.axis = axis
         ctx.save_for_backward(idx)
-        return x[_along_index(ctx.xp, idx, axis)].reshape(out_shape)
+        return _take_along(ctx.xp, x, idx, axis, out_shape)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Any:
@@ -668,7 +651,7 @@ class _PutAlong(Function):
     @staticmethod
     def backward_arrays(ctx: Any, grad: Any) -> Any:
         (idx,) = ctx.saved_arrays
-        return grad[_along_index(ctx.xp, idx, ctx.axis)].reshape(ctx.g_shape), None, None, None
+        return _take_along(ctx.xp, grad, idx, ctx.axis, ctx.g_shape), None, None, None
 
 
 def _binary_extreme(name: str, input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
@@ -820,10 +803,15 @@ def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:  # noqa
 
 
 # ----- cumsum / cumprod --------------------------------------------------------------------------
-def _scan_dtype(xp: Any, x: Any, promote: bool) -> Any:
-    if x.dtype.kind in "biu":
-        return xp.int64 if promote else x.dtype  # NumPy would widen small ints on its own
-    return None
+def _scan_array(xp: Any, scan: Any, x: Any, axis: int, promote: bool) -> Any:
+    """``scan`` (xp.cumsum or xp.cumprod) along ``axis`` with torch's dtypes: bool and integers give int64
+    (``promote``) or keep their dtype, float16 accumulates in float32."""
+    dt = (xp.int64 if promote else x.dtype) if x.dtype.kind in "biu" else None  # NumPy would widen small ints
+    if x.ndim == 0:
+        return x.astype(dt or x.dtype)
+    if x.dtype.itemsize == 2 and x.dtype.kind == "f":
+        return scan(x, axis=axis, dtype=xp.float32).astype(x.dtype)
+    return scan(x, axis=axis, dtype=dt)
 
 
 class Cumsum(Function):
@@ -831,13 +819,8 @@ class Cumsum(Function):
 
     @staticmethod
     def forward(ctx: Any, x: Any, axis: int, promote: bool = True) -> Any:
-        xp = ctx.xp
         ctx.axis = axis
-        if x.ndim == 0:
-            return x.astype(_scan_dtype(xp, x, promote) or x.dtype)
-        if x.dtype.itemsize == 2 and x.dtype.kind == "f":
-            return xp.cumsum(x, axis=axis, dtype=xp.float32).astype(x.dtype)
-        return xp.cumsum(x, axis=axis, dtype=_scan_dtype(xp, x, promote))
+        return _scan_array(ctx.xp, ctx.xp.cumsum, x, axis, promote)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Any:
@@ -876,14 +859,8 @@ class Cumprod(Function):
 
     @staticmethod
     def forward(ctx: Any, x: Any, axis: int, promote: bool = True) -> Any:
-        xp = ctx.xp
         ctx.axis = axis
-        if x.ndim == 0:
-            out = x.astype(_scan_dtype(xp, x, promote) or x.dtype)
-        elif x.dtype.itemsize == 2 and x.dtype.kind == "f":
-            out = xp.cumprod(x, axis=axis, dtype=xp.float32).astype(x.dtype)
-        else:
-            out = xp.cumprod(x, axis=axis, dtype=_scan_dtype(xp, x, promote))
+        out = _scan_array(ctx.xp, ctx.xp.cumprod, x, axis, promote)
         ctx.save_for_backward(x, out)
         return out
 
@@ -928,10 +905,10 @@ def _cumprod_grad_quadratic(x: Tensor, grad: Tensor, axis: int) -> Tensor:
     tail = (1,) * len(rest)
     eye = xp.eye(n, dtype=xa.dtype).reshape((n, n) + tail)
     upper = xp.triu(xp.ones((n, n), dtype=xa.dtype)).reshape((n, n) + tail)  # [i, k] = k >= i
-    xj = _reshape(x, lead + (1, n) + rest)  # x_j along axis + 1, broadcast over i along axis
+    xj = _view(x, lead + (1, n) + rest)  # x_j along axis + 1, broadcast over i along axis
     others = xj * Tensor._wrap(1 - eye, x._backend) + Tensor._wrap(eye, x._backend)  # x_j, 1 where j == i
     partial = Cumprod.apply(others, axis + 1)  # [i, k] = prod_{j<=k, j!=i} x_j
-    gk = _reshape(grad, lead + (1, n) + rest)
+    gk = _view(grad, lead + (1, n) + rest)
     return Sum.apply(partial * gk * Tensor._wrap(upper, x._backend), (axis + 1,), False)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from .. import _dtype
 from ..autograd.function import Function
 from ..tensor import Tensor
-from ._common import cast, wrap_dim
+from ._common import cast, check_tensor, wrap_dim
 
 
 def softmax_array(xp: Any, x: Any, dim: int, safe: bool = False) -> Any:
@@ -188,8 +188,7 @@ def _implicit_dim(name: str, ndim: int, stacklevel: int) -> int:
 
 
 def _prepare(x: Tensor, dim: Any, stacklevel: Any, dtype: Any, name: str) -> tuple:
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}")
+    check_tensor(x, name)
     if isinstance(stacklevel, _dtype.dtype):  # torch.softmax(x, dim, dtype) spelled positionally
         dtype, stacklevel = stacklevel, 3
     if dim is None:

@@ -21,7 +21,7 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import state
 from ..backends import backend_of_array
 from ..tensor import Tensor
-from ._common import assign_inplace, cast, promote_operands, result_type
+from ._common import assign_inplace, cast, check_tensor, promote_operands, result_type
 from .broadcast import _sum_to, sum_to
 
 _NULL = contextlib.nullcontext()
@@ -87,11 +87,6 @@ def select(xp: Any, mask: Any, a: Any, b: Any) -> Any:
 
 def not_implemented(kernel: str, t: Tensor) -> NotImplementedError:
     return NotImplementedError(f"\"{kernel}\" not implemented for '{TORCH_TYPE_NAMES[t._data.dtype.name]}'")
-
-
-def check_tensor(value: Any, op: str, arg: str = "input", position: int = 1) -> None:
-    if not isinstance(value, Tensor):
-        raise TypeError(f"{op}(): argument '{arg}' (position {position}) must be Tensor, not {type(value).__name__}")
 
 
 def _shape(v: Any) -> Any:
