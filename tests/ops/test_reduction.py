@@ -211,7 +211,7 @@ def test_aminmax(device: str) -> None:
 
 def test_binary_max_min(device: str) -> None:
     if not hasattr(pdl, "maximum"):
-        pytest.skip("maximum/minimum (ops.unary) not available yet")
+        pytest.skip("maximum/minimum (ops.selection) not available yet")
     a, b = randn(2, 3), randn(3)
     parity(lambda x, y: torch.max(x, y) if isinstance(x, torch.Tensor) else pdl.max(x, y), [a, b], device=device)
     parity(lambda x, y: x.min(y), [a, b], device=device)

@@ -426,7 +426,7 @@ def test_erf_tables_reproduce() -> None:
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
 def test_select_matches_numpy_where(dtype: type) -> None:
     """The branch-free blend behind large where()s and masked gradients: bit-identical to np.where."""
-    from portable_dl.ops.unary import select
+    from portable_dl.ops._elementwise import select
 
     m = rng.random((100, 100)) > 0.5
     a, b = randn((100, 100), dtype), randn((100, 100), dtype)

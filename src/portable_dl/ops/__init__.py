@@ -20,19 +20,32 @@ from . import (
     embedding,
     indexing,
     linalg,
-    loss,
+    loss_binary,
+    loss_classification,
+    loss_margin,
+    loss_regression,
     normalization,
     pooling,
-    reduction,
-    shape,
+    reduction_extreme,
+    reduction_norm,
+    reduction_scan,
+    reduction_sum,
+    selection,
+    shape_diagonal,
+    shape_join,
+    shape_rearrange,
+    shape_view,
     softmax,
     sorting,
     unary,
 )
 
 MODULES = (
-    creation, conversion, broadcast, arithmetic, unary, activation, reduction, sorting, shape, indexing,
-    linalg, conv, pooling, softmax, normalization, dropout, embedding, attention, loss,
+    creation, conversion, broadcast, arithmetic, unary, selection, activation,
+    reduction_sum, reduction_extreme, reduction_scan, reduction_norm, sorting,
+    shape_view, shape_join, shape_rearrange, shape_diagonal, indexing,
+    linalg, conv, pooling, softmax, normalization, dropout, embedding, attention,
+    loss_classification, loss_binary, loss_regression, loss_margin,
 )  # fmt: skip
 
 __all__: list[str] = []

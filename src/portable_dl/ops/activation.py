@@ -1,6 +1,6 @@
 """Activation functions (``portable_dl.nn.functional``): relu family, elu family, gelu, silu, mish, softplus ...
 
-Each is an ``Elementwise`` Function (see unary.py): forward on arrays, a fast array gradient, and the same
+Each is an ``Elementwise`` Function (see _elementwise.py): forward on arrays, a fast array gradient, and the same
 gradient in Tensor ops for double backward; formulas and kinks follow PyTorch's kernels
 (relu'(0) = 0, hardtanh passes no gradient at its bounds, softplus is linear above ``threshold`` ...).
 ``inplace=True`` writes the result into the input and returns it, as in torch.
@@ -13,21 +13,11 @@ from typing import Any
 
 from ..autograd.function import Function
 from ..tensor import Tensor
-from ._common import assign_inplace
+from ._common import assign_inplace, check_tensor
+from ._elementwise import Elementwise, inplace_source, not_implemented, pointwise, quiet, select
 from .broadcast import _sum_to, sum_to
-from .unary import (
-    Elementwise,
-    check_tensor,
-    erf_array,
-    inplace_source,
-    not_implemented,
-    pointwise,
-    quiet,
-    select,
-    sigmoid,
-    sigmoid_array,
-    where,
-)
+from .selection import where
+from .unary import erf_array, sigmoid, sigmoid_array
 
 _SQRT1_2 = math.sqrt(0.5)
 _GELU_K = 1.0 / math.sqrt(2.0 * math.pi)  # the normal pdf's constant
@@ -494,7 +484,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
 
 
 def _type_name(t: Tensor) -> str:
-    from .unary import TORCH_TYPE_NAMES
+    from ._elementwise import TORCH_TYPE_NAMES
 
     return TORCH_TYPE_NAMES[t._data.dtype.name]
 

@@ -11,7 +11,7 @@ from typing import Any
 from ..autograd.function import Function
 from ..tensor import Tensor
 from ._common import wrap_dim
-from .reduction import _along_index, _const, _put_along, _PutAlong, return_type
+from ._reduction_common import _along_index, _const, _put_along, _PutAlong, return_type
 
 sort_type = return_type("sort")
 topk_type = return_type("topk")

@@ -1,173 +1,38 @@
-"""Elementwise math: exp/log/trig families, rounding, float predicates, clamp, maximum/minimum, where, lerp.
-
-Every differentiable op is a ``_raw`` Function with three pieces: ``f`` (forward on arrays), ``dfa`` (the
-gradient on arrays: the fast path used when no graph of the backward is wanted) and ``df`` (the same
-formula in Tensor ops, so that double backward works). Formulas follow PyTorch's derivatives.yaml so
-gradients agree at kinks and special values (abs'(0) = 0, clamp passes the gradient at its bounds, ...).
-NumPy's floating-point warnings are silenced inside ops (``quiet``): torch returns inf/nan silently.
-"""
+"""Elementwise math: exp/log/trig families, rounding, abs/sign, erf, float predicates, atan2, hypot, lerp."""
 
 from __future__ import annotations
 
 import builtins
-import contextlib
 import math
-import warnings
 from typing import Any
 
 from .. import _dtype
-from .._dtype import FROM_NUMPY
 from ..autograd.function import Function
-from ..autograd.grad_mode import state
 from ..backends import backend_of_array
 from ..tensor import Tensor
-from ._common import assign_inplace, cast, check_tensor, promote_operands, result_type
+from ._common import cast, check_tensor, promote_operands
+from ._elementwise import (
+    TORCH_TYPE_NAMES,
+    _binary_tensors,
+    _const,
+    _shape,
+    _write_out,
+    inplace,
+    not_implemented,
+    pointwise,
+    quiet,
+    select,
+)
 from .broadcast import _sum_to, sum_to
+from .selection import where
 
-_NULL = contextlib.nullcontext()
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
-# torch's scalar type names, for "not implemented for 'Long'" errors
-TORCH_TYPE_NAMES = {
-    "float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char", "uint8": "Byte",
-    "int16": "Short", "int32": "Int", "int64": "Long", "bool": "Bool",
-}  # fmt: skip
-
-
-def quiet(xp: Any) -> Any:
-    """Silence NumPy's floating-point warnings (torch gives inf/nan silently); a no-op for CuPy."""
-    return xp.errstate(all="ignore") if xp.__name__ == "numpy" else _NULL
-
-
-_BLEND_MIN = 8192  # below this, np.where's per-call cost wins
-_INT_VIEW = {2: "int16", 4: "int32", 8: "int64"}
-
-
-def select(xp: Any, mask: Any, a: Any, b: Any) -> Any:
-    """``xp.where(mask, a, b)``; on NumPy, large float arrays are blended branch-free through their bits.
-
-    (np.where is ~6x slower than arithmetic on unpredictable masks, and relu's gradient is exactly
-    that.) The blend handles ``a``/``b`` arrays of the mask's shape and dtype, or the number 0.
-    """
-    if xp.__name__ != "numpy" or type(mask) is not xp.ndarray or mask.size < _BLEND_MIN:
-        return xp.where(mask, a, b)
-    shape = mask.shape
-    a_arr, b_arr = type(a) is xp.ndarray, type(b) is xp.ndarray
-    ref = a if a_arr and a.ndim else b
-    if not (a_arr or b_arr) or type(ref) is not xp.ndarray or ref.shape != shape or ref.dtype.kind != "f":
-        return xp.where(mask, a, b)
-    it = _INT_VIEW[ref.dtype.itemsize]
-    if a_arr and b_arr and a.ndim and b.ndim:
-        if b.shape != shape or b.dtype != a.dtype:
-            return xp.where(mask, a, b)
-        keep = mask.astype(it)
-        xp.negative(keep, out=keep)  # all ones where mask
-        out = xp.bitwise_and(a.view(it), keep)
-        xp.invert(keep, out=keep)
-        keep &= b.view(it)
-        out |= keep
-        return out.view(a.dtype)
-    other = b if ref is a else a
-    if type(other) is xp.ndarray:
-        if other.ndim or other.dtype != ref.dtype:
-            return xp.where(mask, a, b)
-        other = other.item()
-    if not isinstance(other, (int, float)) or other != 0:
-        return xp.where(mask, a, b)
-    keep = mask.astype(it)
-    if ref is a:
-        xp.negative(keep, out=keep)  # keep a where mask
-    else:
-        keep -= 1  # keep b where not mask
-    keep &= ref.view(it)
-    return keep.view(ref.dtype)
-
-
-def not_implemented(kernel: str, t: Tensor) -> NotImplementedError:
-    return NotImplementedError(f"\"{kernel}\" not implemented for '{TORCH_TYPE_NAMES[t._data.dtype.name]}'")
-
-
-def _shape(v: Any) -> Any:
-    return v.shape if hasattr(v, "shape") else None
-
-
-def _const(array: Any, like: Tensor) -> Tensor:
-    """A constant (no graph) Tensor on ``like``'s device."""
-    return Tensor._wrap(array, like._backend)
-
 
 def _zeros_t(g: Tensor) -> Tensor:
     return _const(g._backend.xp.zeros_like(g._data), g)
-
-
-# ----- the elementwise Function ---------------------------------------------------------------------
-class Elementwise(Function):
-    """``y = f(x, *params)`` elementwise.
-
-    Subclasses set ``f(xp, x, *params)``, ``dfa(xp, g, v, *params)`` (arrays) and ``df(g, v, *params)``
-    (Tensors), where ``v`` is the output when ``_out`` is True, else the input. ``_to_float``: integer
-    inputs become the default float dtype first (exp, sin ...). ``_half``: float16 is computed in float32
-    (formulas of several steps), like torch's CPU kernels.
-    """
-
-    _raw = True
-    _out = False
-    _to_float = True
-    _half = False
-    _quiet = True
-
-    @staticmethod
-    def f(xp: Any, x: Any, *params: Any) -> Any:
-        raise NotImplementedError
-
-    @staticmethod
-    def forward(ctx: Any, x: Any, *params: Any) -> Any:
-        xp = ctx.xp
-        if x.dtype.kind != "f":
-            if ctx._to_float:
-                x = x.astype(_dtype.get_default_dtype().np)
-            xf = x
-        else:
-            xf = x.astype("float32") if ctx._half and x.dtype.itemsize == 2 else x
-        if ctx._quiet and xp.__name__ == "numpy":
-            with xp.errstate(all="ignore"):
-                out = ctx.f(xp, xf, *params)
-        else:
-            out = ctx.f(xp, xf, *params)
-        if xf is not x:
-            out = out.astype(x.dtype)
-        ctx.params = params
-        ctx.save_for_backward(out if ctx._out else x)
-        return out
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Any:
-        (v,) = ctx.saved_tensors
-        params = ctx.params
-        g = ctx.df(grad, v, *params)
-        return (g, *(None for _ in params)) if params else g
-
-    @staticmethod
-    def backward_arrays(ctx: Any, grad: Any) -> Any:
-        (v,) = ctx.saved_arrays
-        params = ctx.params
-        xp = ctx.xp
-        with quiet(xp):
-            if ctx._half and v.dtype.itemsize == 2:
-                g = ctx.dfa(xp, grad.astype("float32"), v.astype("float32"), *params).astype(v.dtype)
-            else:
-                g = ctx.dfa(xp, grad, v, *params)
-        return (g, *(None for _ in params)) if params else g
-
-
-def pointwise(name: str, f: Any, df: Any, dfa: Any, *, out: bool = False, to_float: bool = True,
-        warns: bool = True, half: bool = False) -> type:  # fmt: skip
-    return type(name, (Elementwise,), {
-        "f": staticmethod(f), "df": staticmethod(df), "dfa": staticmethod(dfa),
-        "_out": out, "_to_float": to_float, "_quiet": warns, "_half": half,
-    })  # fmt: skip
 
 
 def sign_array(xp: Any, x: Any) -> Any:
@@ -323,19 +188,6 @@ class _Predicate(Function):
 
 
 # ----- public unary functions -----------------------------------------------------------------------
-def _write_out(out: Any, result: Tensor, name: str) -> Tensor:
-    """``out=``: copy the result into ``out`` (resized when its shape differs), like torch."""
-    check_tensor(out, name, "out")
-    if state.enabled and (result.requires_grad or out.requires_grad):
-        raise RuntimeError(
-            f"{name}(): functions with out=... arguments don't support automatic differentiation, "
-            "but one of the arguments requires grad."
-        )
-    if out._data.shape != result._data.shape:
-        out._data = out._backend.xp.empty(result._data.shape, dtype=out._data.dtype)
-    return assign_inplace(out, result, name)
-
-
 def _unary(cls: type, name: str, reject: str = "", kernel: str | None = None) -> Any:
     """The public function of a one-input op; ``reject``: dtype kinds torch has no kernel for."""
 
@@ -434,190 +286,7 @@ def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None, neg
     return result if out is None else _write_out(out, result, "nan_to_num")
 
 
-# ----- clamp ------------------------------------------------------------------------------------------
-class Clamp(Function):
-    """``min(max(x, lo), hi)``; ``lo``/``hi`` are arrays (tensors), numbers or None."""
-
-    _raw = True
-
-    def name(self) -> str:
-        return self._name
-
-    @staticmethod
-    def forward(ctx: Any, x: Any, lo: Any, hi: Any, name: str) -> Any:
-        xp = ctx.xp
-        out = x if lo is None else xp.maximum(x, lo)
-        if hi is not None:
-            out = xp.minimum(out, hi)
-        ctx._name = name
-        ctx.save_for_backward(x, lo, hi)
-        return out
-
-    @staticmethod
-    def _masks(xp: Any, x: Any, lo: Any, hi: Any, need: tuple) -> tuple:
-        """Where each input gets the gradient (torch's clamp_backward_min_max)."""
-        mx = mlo = mhi = None
-        if lo is not None and hi is not None:
-            if need[0]:
-                mx = (x >= lo) & (x <= hi)
-            if need[1]:
-                mlo = (x < lo) & (lo < hi)
-            if need[2]:
-                mhi = (x > hi) | (hi < lo)
-        elif lo is not None:
-            mx = x >= lo if need[0] else None
-            mlo = x < lo if need[1] else None
-        else:
-            mx = x <= hi if need[0] else None
-            mhi = x > hi if need[2] else None
-        return mx, mlo, mhi
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Any:
-        x, lo, hi = ctx.saved_arrays
-        need = ctx.needs_input_grad
-        masks = Clamp._masks(ctx.xp, x, lo, hi, need)
-        grads = []
-        for mask, v in zip(masks, (x, lo, hi)):
-            if mask is None:
-                grads.append(None)
-            else:
-                grads.append(sum_to(where(_const(mask, grad), grad, 0.0), v.shape))
-        return (*grads, None)
-
-    @staticmethod
-    def backward_arrays(ctx: Any, grad: Any) -> Any:
-        x, lo, hi = ctx.saved_arrays
-        xp = ctx.xp
-        masks = Clamp._masks(xp, x, lo, hi, ctx.needs_input_grad)
-        grads = []
-        for mask, v in zip(masks, (x, lo, hi)):
-            grads.append(None if mask is None else _sum_to(xp, select(xp, mask, grad, 0), v.shape))
-        return (*grads, None)
-
-
-def _wrap_int(value: int, dt: _dtype.dtype) -> int:
-    span = 1 << (8 * dt.itemsize)
-    low = -(span >> 1) if dt.is_signed else 0
-    return value if low <= value < low + span else (value - low) % span + low
-
-
-def _bound(value: Any, dt: _dtype.dtype, op: str) -> Any:
-    """A clamp bound in the result dtype: a Tensor cast to it, or a number converted to it."""
-    if value is None:
-        return None
-    if isinstance(value, Tensor):
-        return cast(value, dt)
-    if not isinstance(value, (int, float, bool)):
-        raise TypeError(f"{op}(): min and max must be Tensors or numbers, got {type(value).__name__}")
-    if dt.is_floating_point:
-        return float(value)
-    if dt is _dtype.bool_:
-        return bool(value)
-    return dt.np.type(_wrap_int(int(value), dt))
-
-
-def _clamp(input: Tensor, min: Any, max: Any, op: str, kind: str) -> Tensor:  # noqa: A002
-    check_tensor(input, op)
-    if min is None and max is None:
-        raise RuntimeError(f"torch.{op}: At least one of 'min' or 'max' must not be None")
-    tensors = isinstance(min, Tensor) or isinstance(max, Tensor)
-    if type(min) is float and max is None and input._data.dtype.kind == "f":
-        dt = FROM_NUMPY[input._data.dtype]  # the common case, fast
-    else:
-        dt = result_type(input, *[v for v in (min, max) if v is not None])
-    x = cast(input, dt)
-    suffix = ("Backward0" if tensors else "Backward1") if kind == "Clamp" else ("Backward1" if tensors else "Backward0")
-    return Clamp.apply(x, _bound(min, dt, op), _bound(max, dt, op), kind + suffix)
-
-
-def clamp(input: Tensor, min: Any = None, max: Any = None, *, out: Any = None) -> Tensor:  # noqa: A002
-    """Clamp into ``[min, max]`` (numbers or broadcastable tensors); the gradient passes at the bounds."""
-    result = _clamp(input, min, max, "clamp", "Clamp")
-    return result if out is None else _write_out(out, result, "clamp")
-
-
-clip = clamp
-
-
-def clamp_min(input: Tensor, min: Any) -> Tensor:  # noqa: A002
-    return _clamp(input, min, None, "clamp_min", "ClampMin")
-
-
-def clamp_max(input: Tensor, max: Any) -> Tensor:  # noqa: A002
-    return _clamp(input, None, max, "clamp_max", "ClampMax")
-
-
-# ----- binary ops ---------------------------------------------------------------------------------------
-class _MaxMin(Function):
-    """maximum/minimum: the gradient goes to the larger (smaller) input; ties share it half and half."""
-
-    _raw = True
-    _ufunc = "maximum"
-
-    @staticmethod
-    def forward(ctx: Any, a: Any, b: Any) -> Any:
-        ctx.save_for_backward(a, b)
-        return getattr(ctx.xp, ctx._ufunc)(a, b)
-
-    @staticmethod
-    def _masks(ctx: Any, a: Any, b: Any) -> tuple:
-        """(tie mask, where a loses, where b loses), as torch's masked_fill_ conditions."""
-        if ctx._ufunc == "maximum":
-            return a == b, a < b, a > b
-        return a == b, a > b, a < b
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Any:
-        a, b = ctx.saved_arrays
-        tie, a_loses, b_loses = _MaxMin._masks(ctx, a, b)
-        shared = where(_const(tie, grad), grad / 2, grad)
-        need_a, need_b = ctx.needs_input_grad
-        ga = sum_to(where(_const(a_loses, grad), 0.0, shared), a.shape) if need_a else None
-        gb = sum_to(where(_const(b_loses, grad), 0.0, shared), b.shape) if need_b else None
-        return ga, gb
-
-    @staticmethod
-    def backward_arrays(ctx: Any, grad: Any) -> Any:
-        a, b = ctx.saved_arrays
-        xp = ctx.xp
-        tie, a_loses, b_loses = _MaxMin._masks(ctx, a, b)
-        shared = select(xp, tie, grad / 2, grad)
-        need_a, need_b = ctx.needs_input_grad
-        ga = _sum_to(xp, select(xp, a_loses, 0, shared), a.shape) if need_a else None
-        gb = _sum_to(xp, select(xp, b_loses, 0, shared), b.shape) if need_b else None
-        return ga, gb
-
-
-class Maximum(_MaxMin):
-    _ufunc = "maximum"
-
-
-class Minimum(_MaxMin):
-    _ufunc = "minimum"
-
-
-def _binary_tensors(input: Any, other: Any, op: str) -> None:  # noqa: A002
-    check_tensor(input, op, "input", 1)
-    check_tensor(other, op, "other", 2)
-
-
-def maximum(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:  # noqa: A002
-    """Elementwise maximum of two tensors (nan propagates)."""
-    _binary_tensors(input, other, "maximum")
-    a, b = promote_operands(input, other, "maximum")
-    result = Maximum.apply(a, b)
-    return result if out is None else _write_out(out, result, "maximum")
-
-
-def minimum(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:  # noqa: A002
-    """Elementwise minimum of two tensors (nan propagates)."""
-    _binary_tensors(input, other, "minimum")
-    a, b = promote_operands(input, other, "minimum")
-    result = Minimum.apply(a, b)
-    return result if out is None else _write_out(out, result, "minimum")
-
-
+# ----- atan2 / hypot --------------------------------------------------------------------------------
 class Atan2(Function):
     _raw = True
 
@@ -699,77 +368,7 @@ def hypot(input: Tensor, other: Tensor, *, out: Any = None) -> Tensor:  # noqa: 
     return result if out is None else _write_out(out, result, "hypot")
 
 
-# ----- where ----------------------------------------------------------------------------------------------
-class Where(Function):
-    _raw = True
-
-    @staticmethod
-    def forward(ctx: Any, cond: Any, a: Any, b: Any) -> Any:
-        ctx.save_for_backward(cond)
-        ctx.shapes = (_shape(a), _shape(b))
-        return select(ctx.xp, cond, a, b)
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Any:
-        (cond,) = ctx.saved_tensors
-        sa, sb = ctx.shapes
-        _, need_a, need_b = ctx.needs_input_grad
-        ga = sum_to(Where.apply(cond, grad, 0.0), sa) if need_a else None
-        gb = sum_to(Where.apply(cond, 0.0, grad), sb) if need_b else None
-        return None, ga, gb
-
-    @staticmethod
-    def backward_arrays(ctx: Any, grad: Any) -> Any:
-        (cond,) = ctx.saved_arrays
-        sa, sb = ctx.shapes
-        xp = ctx.xp
-        _, need_a, need_b = ctx.needs_input_grad
-        ga = _sum_to(xp, select(xp, cond, grad, 0), sa) if need_a else None
-        gb = _sum_to(xp, select(xp, cond, 0, grad), sb) if need_b else None
-        return None, ga, gb
-
-
-def _scalar_as(value: Any, dt: _dtype.dtype, like: Tensor) -> Any:
-    """A number as a 0-d array of dtype ``dt`` on ``like``'s device."""
-    return like._backend.asarray(float(value) if dt.is_floating_point else value, dtype=dt.np)
-
-
-def where(condition: Tensor, input: Any = None, other: Any = None, *, out: Any = None) -> Any:  # noqa: A002
-    """``input`` where ``condition`` holds, else ``other`` (tensors or numbers, broadcast and promoted).
-
-    With only ``condition``: the indices of its nonzero elements, as a tuple (``nonzero(as_tuple=True)``).
-    """
-    check_tensor(condition, "where", "condition")
-    if input is None and other is None:
-        return condition.nonzero(as_tuple=True)
-    if input is None or other is None:
-        raise TypeError("where(): expected both input and other, or neither")
-    kind = condition._data.dtype.kind
-    if kind != "b":
-        if condition._data.dtype.name != "uint8":
-            raise RuntimeError(
-                "where expected condition to be a boolean tensor, but got a tensor with dtype "
-                f"{TORCH_TYPE_NAMES[condition._data.dtype.name]}"
-            )
-        warnings.warn(
-            "where received a uint8 condition tensor. This behavior is deprecated and will be removed in a "
-            "future version of PyTorch. Use a boolean condition instead.",
-            UserWarning,
-            stacklevel=2,
-        )
-        condition = cast(condition, _dtype.bool_)
-    ta, tb = isinstance(input, Tensor), isinstance(other, Tensor)
-    if ta and tb and input._data.dtype == other._data.dtype:
-        a, b = input, other
-    else:
-        dt = result_type(input, other)
-        a = cast(input, dt) if ta else _scalar_as(input, dt, condition)
-        b = cast(other, dt) if tb else _scalar_as(other, dt, condition)
-    result = Where.apply(condition, a, b)
-    return result if out is None else _write_out(out, result, "where")
-
-
-# ----- lerp -------------------------------------------------------------------------------------------------
+# ----- lerp -----------------------------------------------------------------------------------------
 class Lerp(Function):
     """``x + w * (end - x)``, computed as torch does (from the nearer end for |w| >= 0.5)."""
 
@@ -838,37 +437,6 @@ def _torch_dtype(t: Tensor) -> str:
     return {"float32": "float", "float64": "double", "float16": "c10::Half"}.get(name, name)
 
 
-# ----- in-place methods -------------------------------------------------------------------------------------
-def inplace_source(self: Tensor) -> Tensor:
-    """The tensor an in-place op reads: ``self``, or under autograd a fresh alias of it.
-
-    Under grad mode ``assign_inplace`` rebinds ``self`` to the new array, so the old one stays intact;
-    reading it through an alias keeps the version check of a backward that saved it from tripping
-    (torch saves a copy of ``self`` for these ops).
-    """
-    if self.grad_fn is None or not state.enabled:
-        return self  # no history (a leaf that requires grad is refused by assign_inplace)
-    alias = Tensor._wrap(self._data, self._backend)
-    alias.requires_grad = True
-    alias.grad_fn = self.grad_fn
-    alias._output_nr = self._output_nr
-    return alias
-
-
-def inplace(fn: Any, name: str) -> Any:
-    """``x.op_(...)``: ``op`` computed out of place, then written back into ``x``."""
-
-    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-        return assign_inplace(self, fn(inplace_source(self), *args, **kwargs), name)
-
-    method.__name__ = name
-    return method
-
-
-def _tensor_where(self: Tensor, condition: Tensor, y: Any) -> Tensor:
-    return where(condition, self, y)
-
-
 _UNARY = {
     "exp": exp, "exp2": exp2, "expm1": expm1, "log": log, "log2": log2, "log10": log10, "log1p": log1p,
     "sqrt": sqrt, "rsqrt": rsqrt, "sin": sin, "cos": cos, "tan": tan, "tanh": tanh, "sigmoid": sigmoid,
@@ -876,20 +444,18 @@ _UNARY = {
     "atan": atan, "arctan": arctan, "sinh": sinh, "cosh": cosh, "asinh": asinh, "arcsinh": arcsinh,
     "acosh": acosh, "arccosh": arccosh, "atanh": atanh, "arctanh": arctanh, "abs": abs, "absolute": absolute,
     "sign": sign, "sgn": sgn, "floor": floor, "ceil": ceil, "trunc": trunc, "fix": fix, "frac": frac,
-    "square": square, "round": round, "nan_to_num": nan_to_num, "clamp": clamp, "clip": clip,
-    "clamp_min": clamp_min, "clamp_max": clamp_max, "lerp": lerp, "atan2": atan2, "arctan2": arctan2,
+    "square": square, "round": round, "nan_to_num": nan_to_num, "lerp": lerp, "atan2": atan2, "arctan2": arctan2,
     "hypot": hypot,
 }  # fmt: skip
 
 _NOT_IN_TORCH_NAMESPACE = ("sign_", "sgn_", "absolute_", "lerp_", "atan2_", "arctan2_", "hypot_")
 __all__ = [
-    *_UNARY, "isnan", "isinf", "isfinite", "isposinf", "isneginf", "maximum", "minimum", "where",
+    *_UNARY, "isnan", "isinf", "isfinite", "isposinf", "isneginf",
     *[name + "_" for name in _UNARY if name + "_" not in _NOT_IN_TORCH_NAMESPACE],
 ]  # fmt: skip
 FUNCTIONAL = ["sigmoid", "tanh"]
 TENSOR_METHODS: dict = {
-    **_UNARY, "isnan": isnan, "isinf": isinf, "isfinite": isfinite, "isposinf": isposinf,
-    "isneginf": isneginf, "maximum": maximum, "minimum": minimum, "where": _tensor_where,
+    **_UNARY, "isnan": isnan, "isinf": isinf, "isfinite": isfinite, "isposinf": isposinf, "isneginf": isneginf,
     **{name + "_": inplace(fn, name + "_") for name, fn in _UNARY.items()},
 }  # fmt: skip
 for _name in __all__:
