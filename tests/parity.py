@@ -142,15 +142,21 @@ def parity(
                                   allow_unused=True, create_graph=double)  # fmt: skip
     for i in diff:
         assert p_out[i].requires_grad, f"output {i} should require grad"
-    p_grads = pdl.autograd.grad([p_out[i] for i in diff], p_wrt, [pdl.tensor(c, device=device) for c in cot],
-                                allow_unused=True, create_graph=double)  # fmt: skip
-    for k, (pg, tg) in enumerate(zip(p_grads, t_grads)):
-        name = f"grad of input {requires_grad[k]}"
-        if tg is None:
-            assert pg is None or not np.any(as_numpy(pg)), f"{name}: torch has no gradient, got {pg}"
-            continue
-        assert pg is not None, f"{name}: missing (torch has one)"
-        assert_same(pg, tg, g_atol, g_rtol, name)
+    p_cot = [pdl.tensor(c, device=device) for c in cot]
+    p_diff = [p_out[i] for i in diff]
+    # The graph-free backward (``backward_arrays`` fast paths) always runs; with ``double`` the
+    # differentiable backward formulas run too, so both spellings of every gradient are checked.
+    passes = [False, True] if double else [False]
+    for create_graph in passes:
+        p_grads = pdl.autograd.grad(p_diff, p_wrt, p_cot, allow_unused=True, retain_graph=True,
+                                    create_graph=create_graph)  # fmt: skip
+        for k, (pg, tg) in enumerate(zip(p_grads, t_grads)):
+            name = f"grad of input {requires_grad[k]} (create_graph={create_graph})"
+            if tg is None:
+                assert pg is None or not np.any(as_numpy(pg)), f"{name}: torch has no gradient, got {pg}"
+                continue
+            assert pg is not None, f"{name}: missing (torch has one)"
+            assert_same(pg, tg, g_atol, g_rtol, name)
     if double:
         _check_double(p_grads, t_grads, p_wrt, t_wrt, rng, device, g_atol * 10, g_rtol * 10)
     return p_out, t_out

@@ -12,7 +12,7 @@ from typing import Any
 from ..autograd.function import Function
 from ..tensor import Tensor
 from ._common import assign_inplace
-from .broadcast import BroadcastTo, sum_to
+from .broadcast import BroadcastTo, _sum_to, sum_to
 
 # torch's C++ spelling of dtypes, used in its error messages
 _CNAME = {
@@ -412,6 +412,22 @@ class Linear(Function):
             gw = MatMul.apply(g2, x2, True, False)
         if need_b:
             gb = sum_to(grad, ctx.b_shape)
+        return gx, gw, gb
+
+    @staticmethod
+    def backward_arrays(ctx: Any, grad: Any) -> Any:
+        x, w = ctx.saved_arrays
+        need_x, need_w, need_b = ctx.needs_input_grad
+        gx = gw = gb = None
+        g2 = grad if grad.ndim == 2 else grad.reshape(-1, grad.shape[-1])
+        if need_x:
+            gx = g2 @ w
+            if x.ndim != 2:
+                gx = gx.reshape(x.shape)
+        if need_w:
+            gw = g2.T @ (x if x.ndim == 2 else x.reshape(-1, x.shape[-1]))
+        if need_b:
+            gb = _sum_to(ctx.xp, grad, ctx.b_shape)
         return gx, gw, gb
 
 
