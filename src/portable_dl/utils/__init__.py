@@ -1,0 +1,1 @@
+"""``portable_dl.utils``: data loading."""
