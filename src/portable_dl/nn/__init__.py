@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from . import functional, init, utils
-from .activation import *  # noqa: F403
-from .attention import *  # noqa: F403
-from .containers import *  # noqa: F403
-from .conv import *  # noqa: F403
-from .dropout import *  # noqa: F403
-from .linear import *  # noqa: F403
-from .loss import *  # noqa: F403
+from .activation import *
+from .attention import *
+from .containers import *
+from .conv import *
+from .dropout import *
+from .linear import *
+from .loss import *
 from .module import Module
-from .normalization import *  # noqa: F403
+from .normalization import *
 from .parameter import Buffer, Parameter
-from .pooling import *  # noqa: F403
-from .rnn import *  # noqa: F403
-from .sparse import *  # noqa: F403
-from .transformer import *  # noqa: F403
+from .pooling import *
+from .rnn import *
+from .sparse import *
+from .transformer import *
