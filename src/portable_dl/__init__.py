@@ -32,11 +32,14 @@ from .ops._common import result_type
 from .tensor import Size, Tensor, is_tensor
 from . import cuda
 from . import nn
+from . import optim
+from .serialization import load, save
+from . import utils
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Tensor", "Size", "device", "dtype", "is_tensor", "autograd", "backends", "cuda", "nn",
+    "Tensor", "Size", "device", "dtype", "is_tensor", "autograd", "backends", "cuda", "nn", "optim", "save", "load", "utils",
     "no_grad", "enable_grad", "inference_mode", "set_grad_enabled", "is_grad_enabled",
     "bool", "float", "double", "half", "int", "long", "short", "float16", "float32", "float64",
     "int8", "int16", "int32", "int64", "uint8", "get_default_dtype", "set_default_dtype",

@@ -10,7 +10,18 @@ from ..autograd.grad_mode import no_grad
 from ..tensor import RemovableHandle, Tensor, _bump_version
 from .parameter import Buffer, Parameter
 
-_IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What ``load_state_dict`` returns (torch's ``_IncompatibleKeys``, with its repr)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return f"_IncompatibleKeys(missing_keys={self.missing_keys}, unexpected_keys={self.unexpected_keys})"
+
+    __str__ = __repr__
 
 
 class Module:
@@ -42,6 +53,10 @@ class Module:
             if key in self._hooks_with_kwargs:
                 result = hook(self, args, kwargs)
                 if result is not None:
+                    if not (isinstance(result, tuple) and len(result) == 2):
+                        raise RuntimeError(
+                            f"forward pre-hook must return None or a tuple of (new_args, new_kwargs), but got {result}."
+                        )
                     args, kwargs = result
             else:
                 result = hook(self, args)
@@ -75,19 +90,18 @@ class Module:
 
     # ----- registration --------------------------------------------------------------------------
     def register_parameter(self, name: str, param: Parameter | None) -> None:
-        _check_name(self, name, "parameter")
+        _check_name(self, name, "parameter", "_parameters")
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(
-                f"cannot assign '{type(param).__name__}' object to parameter '{name}' "
-                "(torch.nn.Parameter or None required)"
+                f"cannot assign '{_typename(param)}' object to parameter '{name}' (torch.nn.Parameter or None required)"
             )
         self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
-        _check_name(self, name, "buffer")
+        _check_name(self, name, "buffer", "_buffers")
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(
-                f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' (Tensor or None required)"
+                f"cannot assign '{_typename(tensor)}' object to buffer '{name}' (torch Tensor or None required)"
             )
         if isinstance(tensor, Buffer):
             persistent = tensor.persistent
@@ -99,12 +113,16 @@ class Module:
             self._non_persistent_buffers_set.add(name)
 
     def add_module(self, name: str, module: Module | None) -> None:
-        if not isinstance(name, str) or "." in name or name == "":
-            raise KeyError(f'module name should be a non-empty string without ".", got {name!r}')
         if module is not None and not isinstance(module, Module):
-            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+            raise TypeError(f"{_typename(module)} is not a Module subclass")
+        if not isinstance(name, str):
+            raise TypeError(f"module name should be a string. Got {_typename(name)}")
         if hasattr(self, name) and name not in self._modules:
             raise KeyError(f"attribute '{name}' already exists")
+        if "." in name:
+            raise KeyError(f'module name can\'t contain ".", got: {name}')
+        if name == "":
+            raise KeyError('module name can\'t be empty string ""')
         self._modules[name] = module
 
     register_module = add_module
@@ -114,32 +132,33 @@ class Module:
         if isinstance(value, Parameter):
             if params is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
-            _remove_from(self, name)
+            _remove_from(self, name, keep="_parameters")
             self.register_parameter(name, value)
         elif params is not None and name in params:
             if value is not None:
                 raise TypeError(
-                    f"cannot assign '{type(value).__name__}' as parameter '{name}' (torch.nn.Parameter or None expected)"
+                    f"cannot assign '{_typename(value)}' as parameter '{name}' (torch.nn.Parameter or None expected)"
                 )
             params[name] = None
         elif isinstance(value, Module):
             if params is None:
                 raise AttributeError("cannot assign module before Module.__init__() call")
-            _remove_from(self, name)
+            _remove_from(self, name, keep="_modules")
             self._modules[name] = value
         elif params is not None and name in self._modules:
             if value is not None:
                 raise TypeError(
-                    f"cannot assign '{type(value).__name__}' as child module '{name}' (Module or None expected)"
+                    f"cannot assign '{_typename(value)}' as child module '{name}' (torch.nn.Module or None expected)"
                 )
             self._modules[name] = None
-        elif isinstance(value, Buffer):
-            _remove_from(self, name)
-            self.register_buffer(name, value)
-        elif params is not None and name in self._buffers:
+        elif isinstance(value, Buffer) or (params is not None and name in self._buffers):
             if value is not None and not isinstance(value, Tensor):
-                raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' (Tensor or None expected)")
-            self._buffers[name] = value
+                raise TypeError(
+                    f"cannot assign '{_typename(value)}' as buffer '{name}' "
+                    "(torch.nn.Buffer, torch.Tensor or None expected)"
+                )
+            persistent = value.persistent if isinstance(value, Buffer) else name not in self._non_persistent_buffers_set
+            self.register_buffer(name, value, persistent)
         else:
             object.__setattr__(self, name, value)
 
@@ -167,21 +186,28 @@ class Module:
         if target == "":
             return module
         for item in target.split("."):
-            if item not in module._modules:
+            if not hasattr(module, item):
                 raise AttributeError(f"{module._get_name()} has no attribute `{item}`")
-            module = module._modules[item]
+            module = getattr(module, item)
+            if not isinstance(module, Module):
+                raise AttributeError(f"`{item}` is not an nn.Module")
         return module
 
     def get_parameter(self, target: str) -> Parameter:
         path, _, name = target.rpartition(".")
         module = self.get_submodule(path)
-        if name not in module._parameters:
+        if not hasattr(module, name):
+            raise AttributeError(f"{module._get_name()} has no attribute `{name}`")
+        param = getattr(module, name)
+        if not isinstance(param, Parameter):
             raise AttributeError(f"`{name}` is not an nn.Parameter")
-        return module._parameters[name]
+        return param
 
     def get_buffer(self, target: str) -> Tensor:
         path, _, name = target.rpartition(".")
         module = self.get_submodule(path)
+        if not hasattr(module, name):
+            raise AttributeError(f"{module._get_name()} has no attribute `{name}`")
         if name not in module._buffers:
             raise AttributeError(f"`{name}` is not a buffer")
         return module._buffers[name]
@@ -276,13 +302,22 @@ class Module:
                 if buf is not None and name not in module._non_persistent_buffers_set:
                     own[dot + name] = (module, name, buf)
         missing = [key for key in own if key not in state_dict]
-        unexpected = [key for key in state_dict if key not in own]
+        # torch's rule, module by module in pre-order: a key under this module's prefix whose first component
+        # is not a child module (even a None one) when dotted, else not one of its parameters/persistent buffers
+        unexpected = []
+        for module_prefix, module in self.named_modules(remove_duplicate=False):
+            dot = module_prefix + ("." if module_prefix else "")
+            for key in state_dict:
+                if key.startswith(dot):
+                    parts = key[len(dot) :].split(".", 1)
+                    if (parts[0] not in module._modules) if len(parts) > 1 else (key not in own):
+                        unexpected.append(key)
         errors = []
-        if strict:
-            if unexpected:
-                errors.append("Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ". ")
+        if strict:  # torch lists missing keys first, then unexpected ones, then size mismatches
             if missing:
                 errors.append("Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ". ")
+            if unexpected:
+                errors.append("Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ". ")
         for key, (module, name, target) in own.items():
             if key not in state_dict:
                 continue
@@ -312,8 +347,9 @@ class Module:
     def train(self, mode: bool = True) -> Module:
         if not isinstance(mode, bool):
             raise ValueError("training mode is expected to be boolean")
-        for module in self.modules():
-            object.__setattr__(module, "training", mode)
+        self.training = mode
+        for module in self.children():  # recursive through each child's train(), so overrides are honoured
+            module.train(mode)
         return self
 
     def eval(self) -> Module:
@@ -331,8 +367,12 @@ class Module:
             if set_to_none:
                 param.grad = None
             else:
-                param.grad = param.grad.detach()
-                param.grad._data[...] = 0
+                grad = param.grad.detach()
+                if grad._backend.writeable(grad._data):
+                    grad._data[...] = 0
+                else:  # a broadcast (read-only) gradient view: give it its own zero array
+                    grad._data = grad._backend.xp.zeros(grad._data.shape, dtype=grad._data.dtype)
+                param.grad = grad
 
     def apply(self, fn: Callable[[Module], Any]) -> Module:
         for module in self.children():
@@ -414,6 +454,16 @@ class Module:
             return f"{self._get_name()}({extra})"
         return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
 
+    def __deepcopy__(self, memo: dict) -> Module:
+        """``copy.deepcopy(model)`` (EMA / target networks): new parameters and buffers, sharing kept."""
+        import copy
+
+        new = object.__new__(type(self))
+        memo[id(self)] = new
+        for key, value in self.__dict__.items():
+            object.__setattr__(new, key, copy.deepcopy(value, memo))
+        return new
+
     def __getstate__(self) -> Any:
         raise TypeError("portable_dl modules are not picklable; save module.state_dict() with portable_dl.save")
 
@@ -434,19 +484,39 @@ class _HookHandle(RemovableHandle):
         self._with_kwargs.discard(self.id)
 
 
-def _check_name(module: Module, name: str, kind: str) -> None:
-    if "_parameters" not in module.__dict__:
+def _check_name(module: Module, name: str, kind: str, store: str) -> None:
+    if store not in module.__dict__:
         raise AttributeError(f"cannot assign {kind} before Module.__init__() call")
     if not isinstance(name, str):
-        raise TypeError(f"{kind} name should be a string. Got {type(name).__name__}")
-    if "." in name or name == "":
-        raise KeyError(f"{kind} name can't contain \".\" and can't be empty, got {name!r}")
-    if hasattr(module, name) and name not in module._parameters and name not in module._buffers:
+        raise TypeError(f"{kind} name should be a string. Got {_typename(name)}")
+    if "." in name:
+        raise KeyError(f'{kind} name can\'t contain "."')
+    if name == "":
+        raise KeyError(f'{kind} name can\'t be empty string ""')
+    if hasattr(module, name) and name not in module.__dict__[store]:
         raise KeyError(f"attribute '{name}' already exists")
 
 
-def _remove_from(module: Module, name: str) -> None:
+def _typename(obj: Any) -> str:
+    """``torch.typename``: ``torch.FloatTensor`` for a tensor, else the (module-qualified) type name."""
+    if isinstance(obj, Tensor):
+        return obj.type()
+    module = getattr(obj, "__module__", "") or ""
+    if hasattr(obj, "__qualname__"):
+        qualname = obj.__qualname__
+    elif hasattr(obj, "__name__"):
+        qualname = obj.__name__
+    else:
+        module = obj.__class__.__module__ or ""
+        qualname = obj.__class__.__qualname__
+    return qualname if module in ("", "builtins") else f"{module}.{qualname}"
+
+
+def _remove_from(module: Module, name: str, keep: str = "") -> None:
+    """Forget ``name`` in every store but ``keep`` (so a re-assignment keeps its registration position)."""
     for store in ("_parameters", "_buffers", "_modules"):
+        if store == keep:
+            continue
         values = module.__dict__.get(store)
         if values is not None and name in values:
             del values[name]

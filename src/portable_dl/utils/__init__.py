@@ -1,1 +1,5 @@
 """``portable_dl.utils``: data loading."""
+
+from . import data
+
+__all__ = ["data"]
