@@ -45,18 +45,22 @@ def make_model(lib: Any, model: str) -> Any:
     return LstmClassifier()
 
 
-def build(name: str, model: str) -> Any:
-    """One framework's training step, on weights and data shared by both."""
-    import numpy as np
-    import torch
+def build(name: str, model: str, shared_weights: bool = True) -> Any:
+    """One framework's training step, on weights (copied from a seeded torch model) and data shared by both.
 
-    torch.manual_seed(0)
-    torch.set_num_threads(THREADS)
-    reference = make_model(torch, model)
-    lib = torch if name == "torch" else __import__("portable_dl")
-    net = reference
-    if name != "torch":
-        net = make_model(lib, model)
+    ``shared_weights=False`` keeps torch out of a portable_dl process (for memory measurements).
+    """
+    import numpy as np
+
+    if name == "torch" or shared_weights:
+        import torch
+
+        torch.manual_seed(0)
+        torch.set_num_threads(THREADS)
+    lib = __import__("torch" if name == "torch" else "portable_dl")
+    net = make_model(lib, model)
+    if name != "torch" and shared_weights:
+        reference = make_model(torch, model)
         net.load_state_dict({k: lib.tensor(v.detach().numpy()) for k, v in reference.state_dict().items()})
     rng = np.random.default_rng(0)
     shape = (64, 1, 28, 28) if model == "cnn" else (32, 32, 64)
@@ -74,22 +78,30 @@ def build(name: str, model: str) -> Any:
     return step
 
 
+def high_water_mb() -> float:
+    """This process's peak resident memory (Linux VmHWM: unlike ru_maxrss, not inherited from a parent)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("VmHWM not found in /proc/self/status (Linux only)")
+
+
 def peak_memory(name: str, model: str) -> dict:
     """Run 10 steps in a fresh interpreter; report its peak RSS and the part added by training."""
     code = (
-        f"import sys, resource; sys.path.insert(0, {HERE!r}); import train_steps as t; "
-        f"step = t.build({name!r}, {model!r}); before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; "
-        "[step() for _ in range(10)]; print(before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+        f"import sys; sys.path.insert(0, {HERE!r}); import train_steps as t; "
+        f"step = t.build({name!r}, {model!r}, shared_weights=False); before = t.high_water_mb(); "
+        "[step() for _ in range(10)]; print(before, t.high_water_mb())"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    before, peak = (int(v) / 1024 for v in result.stdout.split()[-2:])
+    before, peak = (float(v) for v in result.stdout.split()[-2:])
     return {"peak_rss_mb": round(peak, 1), "training_rss_mb": round(peak - before, 1)}
 
 
 def main() -> None:
     for model in sys.argv[1:] or ["cnn", "lstm"]:
         steps = {name: build(name, model) for name in ("torch", "portable_dl")}
-        first = {name: round(float(step()), 5) for name, step in steps.items()}
+        first = {name: round(step().item(), 5) for name, step in steps.items()}
         times = paired(steps, repeats=5 if model == "cnn" else 10, rounds=5)
         memory = {name: peak_memory(name, model) for name in steps}
         torch_rss = max(memory["torch"]["training_rss_mb"], 1e-9)
