@@ -12,6 +12,7 @@ import numbers
 from typing import Any
 
 from ..autograd.grad_mode import no_grad
+from ..ops.recurrent import LSTMLayer
 from ..tensor import Tensor, _bump_version
 from . import functional as F
 from .module import Module
@@ -213,6 +214,13 @@ class RNNBase(Module):
                 b_ih = getattr(self, names[2]) if self.bias else None
                 b_hh = getattr(self, names[3]) if self.bias else None
                 w_hr = getattr(self, names[-1]) if self.proj_size > 0 else None
+                if is_lstm and w_hr is None:  # the whole layer as one fused op
+                    gates_in = F.linear(layer_input, w_ih, b_ih)
+                    out_seq, h, c = LSTMLayer.apply(gates_in, h_states[idx], c_states[idx], w_hh, b_hh, direction == 1)
+                    h_n.append(h)
+                    c_n.append(c)
+                    dir_outputs.append(out_seq)
+                    continue
                 gis = F.linear(layer_input, w_ih, b_ih).unbind(0)
                 h = h_states[idx]
                 c = c_states[idx] if is_lstm else None
