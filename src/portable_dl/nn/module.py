@@ -41,13 +41,20 @@ class Module:
         object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
         object.__setattr__(self, "_forward_hooks", OrderedDict())
         object.__setattr__(self, "_hooks_with_kwargs", set())
+        object.__setattr__(self, "_backward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_backward_hooks", OrderedDict())
+        object.__setattr__(self, "_state_dict_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_state_dict_hooks", OrderedDict())
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     # ----- calling -------------------------------------------------------------------------------
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if not self._forward_pre_hooks and not self._forward_hooks:
+        d = self.__dict__
+        backward_hooks = d.get("_backward_hooks")
+        backward_pre_hooks = d.get("_backward_pre_hooks")
+        if not (self._forward_pre_hooks or self._forward_hooks or backward_hooks or backward_pre_hooks):
             return self.forward(*args, **kwargs)
         for key, hook in list(self._forward_pre_hooks.items()):
             if key in self._hooks_with_kwargs:
@@ -62,11 +69,17 @@ class Module:
                 result = hook(self, args)
                 if result is not None:
                     args = result if isinstance(result, tuple) else (result,)
+        bw_hook = None
+        if backward_hooks or backward_pre_hooks:  # torch: inputs wrapped after the forward pre-hooks
+            bw_hook = _BackwardHook(self, list(backward_hooks.values()), list(backward_pre_hooks.values()))
+            args = bw_hook.setup_input_hook(args)
         output = self.forward(*args, **kwargs)
         for key, hook in list(self._forward_hooks.items()):
             result = hook(self, args, kwargs, output) if key in self._hooks_with_kwargs else hook(self, args, output)
             if result is not None:
                 output = result
+        if bw_hook is not None:  # outputs wrapped after the forward hooks
+            output = bw_hook.setup_output_hook(output)
         return output
 
     def _register_hook(self, hooks: OrderedDict, hook: Callable, prepend: bool, with_kwargs: bool) -> Any:
@@ -87,6 +100,15 @@ class Module:
     ) -> Any:
         """``hook(module, args, output)`` runs after ``forward``; a returned value replaces the output."""
         return self._register_hook(self._forward_hooks, hook, prepend, with_kwargs)
+
+    def register_full_backward_pre_hook(self, hook: Callable, prepend: bool = False) -> Any:
+        """``hook(module, grad_output)`` runs when the output gradients are computed; may return new ones."""
+        return self._register_hook(self._backward_pre_hooks, hook, prepend, False)
+
+    def register_full_backward_hook(self, hook: Callable, prepend: bool = False) -> Any:
+        """``hook(module, grad_input, grad_output)`` runs once the input gradients are computed; may return
+        replaced ``grad_input`` (None where an input is not a tensor or does not require grad)."""
+        return self._register_hook(self._backward_hooks, hook, prepend, False)
 
     # ----- registration --------------------------------------------------------------------------
     def register_parameter(self, name: str, param: Parameter | None) -> None:
@@ -277,71 +299,148 @@ class Module:
             destination, prefix, keep_vars = (list(args) + [destination, prefix, keep_vars][len(args) :])[:3]
         if destination is None:
             destination = OrderedDict()
+            destination._metadata = OrderedDict()
+        local_metadata = {"version": self._version}
+        if hasattr(destination, "_metadata"):  # torch records each module's _version (read by load hooks)
+            destination._metadata[prefix[:-1]] = local_metadata
+        d = self.__dict__
+        for hook in list((d.get("_state_dict_pre_hooks") or {}).values()):
+            hook(self, prefix, keep_vars)
+        self._save_to_state_dict(destination, prefix, keep_vars)
+        for name, module in self._modules.items():
+            if module is not None:
+                module.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
+        for hook in list((d.get("_state_dict_hooks") or {}).values()):
+            hook_result = hook(self, destination, prefix, local_metadata)
+            if not getattr(hook, "_from_public_api", False):
+                if hook_result is not None:  # honoured only where state_dict was called (torch's quirk)
+                    destination = hook_result
+            elif hook_result is not None:
+                raise RuntimeError("state_dict post-hook must return None")
+        return destination
+
+    def _save_to_state_dict(self, destination: dict, prefix: str, keep_vars: bool) -> None:
+        """Save this module's own parameters and persistent buffers (not its children's) into ``destination``;
+        ``state_dict`` calls it for every module, so subclasses may override it."""
         for name, param in self._parameters.items():
             if param is not None:
                 destination[prefix + name] = param if keep_vars else param.detach()
         for name, buf in self._buffers.items():
             if buf is not None and name not in self._non_persistent_buffers_set:
                 destination[prefix + name] = buf if keep_vars else buf.detach()
-        for name, module in self._modules.items():
-            if module is not None:
-                module.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
-        return destination
 
-    def load_state_dict(self, state_dict: dict, strict: bool = True, assign: bool = False) -> Any:
-        """Copy values into this module's parameters and buffers; report or refuse missing/unexpected keys."""
-        if not isinstance(state_dict, dict):
-            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict).__name__}.")
-        own = {}
-        for module_prefix, module in self.named_modules(remove_duplicate=False):
-            dot = module_prefix + ("." if module_prefix else "")
-            for name, param in module._parameters.items():
-                if param is not None:
-                    own[dot + name] = (module, name, param)
-            for name, buf in module._buffers.items():
-                if buf is not None and name not in module._non_persistent_buffers_set:
-                    own[dot + name] = (module, name, buf)
-        missing = [key for key in own if key not in state_dict]
-        # torch's rule, module by module in pre-order: a key under this module's prefix whose first component
-        # is not a child module (even a None one) when dotted, else not one of its parameters/persistent buffers
-        unexpected = []
-        for module_prefix, module in self.named_modules(remove_duplicate=False):
-            dot = module_prefix + ("." if module_prefix else "")
-            for key in state_dict:
-                if key.startswith(dot):
-                    parts = key[len(dot) :].split(".", 1)
-                    if (parts[0] not in module._modules) if len(parts) > 1 else (key not in own):
-                        unexpected.append(key)
-        errors = []
-        if strict:  # torch lists missing keys first, then unexpected ones, then size mismatches
-            if missing:
-                errors.append("Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ". ")
-            if unexpected:
-                errors.append("Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ". ")
-        for key, (module, name, target) in own.items():
+    def register_state_dict_pre_hook(self, hook: Callable) -> Any:
+        """``hook(module, prefix, keep_vars)`` runs before ``state_dict`` saves this module."""
+        return self._register_hook(self._state_dict_pre_hooks, hook, False, False)
+
+    def _register_state_dict_hook(self, hook: Callable) -> Any:
+        """``hook(module, state_dict, prefix, local_metadata)`` runs after ``state_dict`` saved this module and
+        its children; a returned dict replaces the result (only where ``state_dict`` was called)."""
+        if getattr(hook, "_from_public_api", False):
+            raise RuntimeError(
+                "Cannot register the same function as the state dict post hook that was "
+                "previously registered via register_state_dict_post_hook"
+            )
+        return self._register_hook(self._state_dict_hooks, hook, False, False)
+
+    def register_state_dict_post_hook(self, hook: Callable) -> Any:
+        """``hook(module, state_dict, prefix, local_metadata) -> None`` may edit ``state_dict`` in place."""
+        hook._from_public_api = True
+        return self._register_hook(self._state_dict_hooks, hook, False, False)
+
+    def _load_from_state_dict(
+        self,
+        state_dict: dict,
+        prefix: str,
+        local_metadata: dict,
+        strict: bool,
+        missing_keys: list,
+        unexpected_keys: list,
+        error_msgs: list,
+    ) -> None:
+        """Load this module's own parameters and persistent buffers (not its children's) from
+        ``state_dict``; ``load_state_dict`` calls it for every module, so subclasses may override it."""
+        local_state = {}
+        for name, param in self._parameters.items():
+            if param is not None:
+                local_state[name] = param
+        for name, buf in self._buffers.items():
+            if buf is not None and name not in self._non_persistent_buffers_set:
+                local_state[name] = buf
+        assign = local_metadata.get("assign_to_params_buffers", False)
+        for name, target in local_state.items():
+            key = prefix + name
             if key not in state_dict:
+                if strict:
+                    missing_keys.append(key)
                 continue
             value = state_dict[key]
             if not isinstance(value, Tensor):
                 value = _as_tensor(value)
             if tuple(value.shape) != tuple(target.shape):
-                errors.append(
+                error_msgs.append(
                     f"size mismatch for {key}: copying a param with shape {_size(value)} from checkpoint, "
                     f"the shape in current model is {_size(target)}."
                 )
                 continue
             if assign:
                 if isinstance(target, Parameter):
-                    setattr(module, name, Parameter(value.detach(), target.requires_grad))
+                    setattr(self, name, Parameter(value.detach(), target.requires_grad))
                 else:
-                    module._buffers[name] = value
+                    self._buffers[name] = value
+                continue
+            if value is target:
                 continue
             with no_grad():
                 target._data[...] = _host_to(value, target)
             _bump_version(target)
-        if errors:
-            raise RuntimeError(f"Error(s) in loading state_dict for {self._get_name()}:\n\t" + "\n\t".join(errors))
-        return _IncompatibleKeys(missing, unexpected)
+        if strict:
+            # torch's rule: a key under this prefix whose first component is not a child module (even a
+            # None one) when dotted, else not one of this module's parameters/persistent buffers
+            for key in state_dict:
+                if key.startswith(prefix):
+                    parts = key[len(prefix) :].split(".", 1)
+                    if (parts[0] not in self._modules) if len(parts) > 1 else (parts[0] not in local_state):
+                        unexpected_keys.append(key)
+
+    def load_state_dict(self, state_dict: dict, strict: bool = True, assign: bool = False) -> Any:
+        """Copy values into this module's parameters and buffers; report or refuse missing/unexpected keys."""
+        if not isinstance(state_dict, dict):
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict).__name__}.")
+        missing_keys: list = []
+        unexpected_keys: list = []
+        error_msgs: list = []
+        metadata = getattr(state_dict, "_metadata", None)
+        state_dict = OrderedDict(state_dict)  # a copy: _load_from_state_dict overrides may add keys
+        if metadata is not None:
+            state_dict._metadata = metadata
+
+        def load(module: Module, local_state_dict: dict, prefix: str = "") -> None:
+            local_metadata = {} if metadata is None else dict(metadata.get(prefix[:-1], {}))
+            if assign:
+                local_metadata["assign_to_params_buffers"] = assign
+            module._load_from_state_dict(
+                local_state_dict, prefix, local_metadata, True, missing_keys, unexpected_keys, error_msgs
+            )
+            for name, child in module._modules.items():
+                if child is not None:
+                    child_prefix = prefix + name + "."
+                    child_state_dict = {k: v for k, v in local_state_dict.items() if k.startswith(child_prefix)}
+                    load(child, child_state_dict, child_prefix)
+
+        load(self, state_dict)
+        if strict:  # torch lists missing keys first, then unexpected ones, then size mismatches
+            if unexpected_keys:
+                error_msgs.insert(
+                    0, "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected_keys) + ". "
+                )
+            if missing_keys:
+                error_msgs.insert(
+                    0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing_keys) + ". "
+                )
+        if error_msgs:
+            raise RuntimeError(f"Error(s) in loading state_dict for {self._get_name()}:\n\t" + "\n\t".join(error_msgs))
+        return _IncompatibleKeys(missing_keys, unexpected_keys)
 
     # ----- modes and conversions -----------------------------------------------------------------
     def train(self, mode: bool = True) -> Module:
@@ -540,3 +639,130 @@ def _host_to(value: Tensor, target: Tensor) -> Any:
     if value._backend is not target._backend:
         data = target._backend.asarray(value._backend.to_numpy(data))
     return data.astype(target._data.dtype, copy=False)
+
+
+def _backward_hook_function() -> type:
+    """torch's ``BackwardHookFunction``: identity on tensors, whose backward calls the module's hooks."""
+    from ..autograd.function import Function
+
+    class BackwardHookFunction(Function):
+        @staticmethod
+        def forward(ctx: Any, owner: _BackwardHook, is_output: bool, *args: Tensor) -> tuple:
+            ctx.owner, ctx.is_output = owner, is_output
+            if is_output:  # torch: the output hooks see None for outputs that got no gradient ...
+                ctx.set_materialize_grads(False)
+            ctx.mark_non_differentiable(*[a for a in args if not a.requires_grad])
+            return args
+
+        @staticmethod
+        def backward(ctx: Any, *grads: Any) -> tuple:
+            if ctx.is_output:
+                grads = ctx.owner._output_backward(grads)
+            else:  # ... while the input hooks see zeros for tensor inputs that need no grad
+                grads = ctx.owner._input_backward(grads)
+            return (None, None, *grads)
+
+    return BackwardHookFunction
+
+
+_BACKWARD_HOOK_FUNCTION: Any = None
+
+
+class _BackwardHook:
+    """torch's ``utils.hooks.BackwardHook``: one per call of a module with full backward (pre-)hooks."""
+
+    def __init__(self, module: Module, user_hooks: list, user_pre_hooks: list) -> None:
+        self.module = module
+        self.user_hooks = user_hooks
+        self.user_pre_hooks = user_pre_hooks
+        self.grad_outputs: Any = None
+        self.n_outputs = -1
+        self.output_tensors_index: list | None = None
+        self.n_inputs = -1
+        self.input_tensors_index: list | None = None
+
+    @staticmethod
+    def _pack_with_none(indices: list, values: Any, size: int) -> tuple:
+        res: list = [None] * size
+        for idx, val in zip(indices, values):
+            res[idx] = val
+        return tuple(res)
+
+    def _apply_on_tensors(self, args: tuple, is_output: bool) -> tuple:
+        global _BACKWARD_HOOK_FUNCTION
+        from ..autograd.grad_mode import is_grad_enabled
+
+        tensors_idx = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+        tensors = [args[i] for i in tensors_idx]
+        if not (any(t.requires_grad for t in tensors) and is_grad_enabled()):
+            return args, None
+        if _BACKWARD_HOOK_FUNCTION is None:
+            _BACKWARD_HOOK_FUNCTION = _backward_hook_function()
+        new_tensors = _BACKWARD_HOOK_FUNCTION.apply(self, is_output, *tensors)
+        arg_list = list(args)
+        for idx, val in zip(tensors_idx, new_tensors):
+            arg_list[idx] = val
+        return (tuple(arg_list) if type(args) is tuple else type(args)(*arg_list)), tensors_idx
+
+    def setup_input_hook(self, args: tuple) -> tuple:
+        res, self.input_tensors_index = self._apply_on_tensors(args, False)
+        self.n_inputs = len(args)
+        return res
+
+    def setup_output_hook(self, output: Any) -> Any:
+        is_tuple = isinstance(output, tuple)
+        args = output if is_tuple else (output,)
+        res, self.output_tensors_index = self._apply_on_tensors(args, True)
+        self.n_outputs = len(args)
+        return res if is_tuple else res[0]
+
+    def _output_backward(self, grad_output: tuple) -> tuple:
+        self.grad_outputs = self._pack_with_none(self.output_tensors_index, grad_output, self.n_outputs)
+        expected_len = len(self.grad_outputs)
+        for user_pre_hook in self.user_pre_hooks:
+            new = user_pre_hook(self.module, self.grad_outputs)
+            if new is None:
+                continue
+            if len(new) != expected_len:
+                raise RuntimeError(
+                    "Backward pre hook returned an invalid number of grad_output, "
+                    f"got {len(new)}, but expected {expected_len}"
+                )
+            self.grad_outputs = new
+        local_grad_outputs = self.grad_outputs
+        if self.input_tensors_index is None:  # no input requires grad: the hooks fire here
+            import warnings
+
+            warnings.warn(
+                "Full backward hook is firing when gradients are computed with respect to module outputs since "
+                "no inputs require gradients. See "
+                "https://docs.pytorch.org/docs/main/generated/torch.nn.Module.html"
+                "#torch.nn.Module.register_full_backward_hook for more details.",
+                stacklevel=2,
+            )
+            grad_inputs = self._pack_with_none([], [], self.n_inputs)
+            for user_hook in self.user_hooks:
+                res = user_hook(self.module, grad_inputs, self.grad_outputs)
+                if res is not None and not (isinstance(res, tuple) and all(el is None for el in res)):
+                    raise RuntimeError(
+                        "Backward hook for Modules where no input requires gradient should always return None "
+                        "or None for all gradients."
+                    )
+            self.grad_outputs = None
+        return tuple(local_grad_outputs[i] for i in self.output_tensors_index)
+
+    def _input_backward(self, grad_input: tuple) -> tuple:
+        if self.grad_outputs is None:  # the gradient reached the inputs without passing the outputs
+            return grad_input
+        res = self._pack_with_none(self.input_tensors_index, grad_input, self.n_inputs)
+        for user_hook in self.user_hooks:
+            out = user_hook(self.module, res, self.grad_outputs)
+            if out is None:
+                continue
+            if len(out) != len(res):
+                raise RuntimeError(
+                    f"Backward hook returned an invalid number of grad_input, got {len(out)}, but expected {len(res)}"
+                )
+            res = out
+        self.grad_outputs = None
+        return tuple(res[i] for i in self.input_tensors_index)
