@@ -158,6 +158,8 @@ def _conv_transpose_raw(backend: Any, g: Any, w: Any, geom: tuple, in_sp: tuple)
     C = Cg * G
     if _DEPTHWISE and Cg == 1 and O == G > 1:
         return _depthwise_transpose_raw(xp, g, w, geom, in_sp)
+    if _flat_ok(backend, s, G, N):
+        return _flat_transpose(xp, g, w, geom, in_sp)
     flat = D > 1 and all(st == 1 for st in s)
     if flat:
         pp = tuple(n + a + max(b, 0) for n, a, b in zip(in_sp, lo, hi))  # padded input extents
@@ -221,6 +223,58 @@ def _conv_weight_raw(backend: Any, x: Any, g: Any, geom: tuple) -> Any:
     if total is None:
         total = xp.zeros((O, CgK), dtype=x.dtype)
     return total.reshape((O, C // G) + tuple(k))
+
+
+# Stride-1, ungrouped input gradient on the CPU: the output gradient is laid out channel-major, ``(O, N * P)``
+# with ``P`` the padded input plane (each output plane at the top-left of its padded plane, zeros elsewhere),
+# so every kernel offset is one contiguous shift of the flat columns. Per block of columns one GEMM
+# ``W^T (k*C, O) @ g (O, B)`` and one add per offset into the shifted columns of the ``(C, N * P)`` target
+# (~1.5x faster than per-sample GEMMs and a strided col2im); blocks keep the columns in cache.
+def _flat_cn(xp: Any, a: Any, pp: tuple, start: tuple) -> Any:
+    """``a (N, C, *sp)`` as ``(C, N * prod(pp))``: each plane written at ``start`` into zeros of extent ``pp``."""
+    N, C = a.shape[:2]
+    if tuple(a.shape[2:]) == tuple(pp):
+        return xp.ascontiguousarray(a.swapaxes(0, 1)).reshape(C, N * prod(pp))
+    out = xp.zeros((C, N) + tuple(pp), dtype=a.dtype)
+    out[(slice(None), slice(None)) + tuple(slice(b, b + n) for b, n in zip(start, a.shape[2:]))] = a.swapaxes(0, 1)
+    return out.reshape(C, N * prod(pp))
+
+
+def _flat_geometry(k: tuple, d: tuple, pp: tuple, N: int) -> tuple:
+    plane = [prod(pp[j + 1 :]) for j in range(len(pp))]
+    offs = [sum(i * di * st for i, di, st in zip(idx, d, plane)) for idx in _offsets(k)]
+    T = N * prod(pp)
+    return offs, T - max(offs)
+
+
+def _flat_ok(backend: Any, s: tuple, G: int, N: int) -> bool:
+    return backend.name == "numpy" and G == 1 and N > 0 and all(st == 1 for st in s)
+
+
+def _flat_crop_back(xp: Any, a: Any, N: int, pp: tuple, start: tuple, size: tuple) -> Any:
+    """``a (C, N * prod(pp))`` cropped per plane to ``size`` at ``start``, as a contiguous ``(N, C, *size)``."""
+    a = a.reshape((a.shape[0], N) + tuple(pp))
+    a = a[(slice(None), slice(None)) + tuple(slice(b, b + n) for b, n in zip(start, size))]
+    return xp.ascontiguousarray(a.swapaxes(0, 1))
+
+
+def _flat_transpose(xp: Any, g: Any, w: Any, geom: tuple, in_sp: tuple) -> Any:
+    k, s, d, lo, hi, G = geom
+    N, O = g.shape[:2]
+    C, K = w.shape[1], prod(k)
+    pp = tuple(n + a + max(b, 0) for n, a, b in zip(in_sp, lo, hi))
+    offs, span = _flat_geometry(k, d, pp, N)
+    gf = _flat_cn(xp, g, pp, (0,) * len(pp))
+    wt = xp.ascontiguousarray(w.reshape(O, C, K).transpose(2, 1, 0)).reshape(K * C, O)
+    target = xp.zeros((C, N * prod(pp)), dtype=g.dtype)
+    B = max(512, 2 * _CPU_CHUNK // (K * C))  # columns per block: the block's cols stay in cache
+    buf = xp.empty((K * C, B), dtype=g.dtype)
+    for b0 in range(0, span, B):
+        b1 = min(span, b0 + B)
+        cols = xp.matmul(wt, gf[:, b0:b1], out=buf[:, : b1 - b0])
+        for kk, off in enumerate(offs):
+            target[:, b0 + off : b1 + off] += cols[kk * C : (kk + 1) * C]
+    return _flat_crop_back(xp, target, N, pp, lo, in_sp)
 
 
 _DEPTHWISE = True
