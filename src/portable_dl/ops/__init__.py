@@ -18,12 +18,14 @@ from . import (
     creation,
     dropout,
     embedding,
+    filling,
     indexing,
     linalg,
     loss_binary,
     loss_classification,
     loss_margin,
     loss_regression,
+    misc,
     normalization,
     pooling,
     reduction_extreme,
@@ -44,7 +46,7 @@ MODULES = (
     creation, conversion, broadcast, arithmetic, unary, selection, activation,
     reduction_sum, reduction_extreme, reduction_scan, reduction_norm, sorting,
     shape_view, shape_join, shape_rearrange, shape_diagonal, indexing,
-    linalg, conv, pooling, softmax, normalization, dropout, embedding, attention,
+    linalg, conv, pooling, softmax, normalization, dropout, embedding, attention, filling, misc,
     loss_classification, loss_binary, loss_regression, loss_margin,
 )  # fmt: skip
 
