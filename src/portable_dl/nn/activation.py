@@ -54,6 +54,24 @@ def _inplace_suffix(inplace: bool) -> str:
     return ", inplace=True" if inplace else ""
 
 
+class _InplaceActivation(Module):
+    """An elementwise activation whose only option is ``inplace``; subclasses name the functional op."""
+
+    __constants__ = ["inplace"]
+    _function: Any = None
+    _shows_inplace = True  # torch's Hardsigmoid and Hardswish leave it out of their repr
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return type(self)._function(input, inplace=self.inplace)
+
+    def extra_repr(self) -> str:
+        return _inplace_only(self.inplace) if self._shows_inplace else ""
+
+
 class Threshold(Module):
     """``y = x if x > threshold else value``."""
 
@@ -72,20 +90,10 @@ class Threshold(Module):
         return f"threshold={self.threshold}, value={self.value}{_inplace_suffix(self.inplace)}"
 
 
-class ReLU(Module):
+class ReLU(_InplaceActivation):
     """``max(0, x)``."""
 
-    __constants__ = ["inplace"]
-
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.relu(input, inplace=self.inplace)
-
-    def extra_repr(self) -> str:
-        return _inplace_only(self.inplace)
+    _function = staticmethod(F.relu)
 
 
 class RReLU(Module):
@@ -160,17 +168,11 @@ class Sigmoid(Module):
         return F.sigmoid(input)
 
 
-class Hardsigmoid(Module):
+class Hardsigmoid(_InplaceActivation):
     """Piecewise-linear sigmoid: ``relu6(x + 3) / 6``."""
 
-    __constants__ = ["inplace"]
-
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.hardsigmoid(input, self.inplace)
+    _function = staticmethod(F.hardsigmoid)
+    _shows_inplace = False
 
 
 class Tanh(Module):
@@ -180,49 +182,23 @@ class Tanh(Module):
         return F.tanh(input)
 
 
-class SiLU(Module):
+class SiLU(_InplaceActivation):
     """``x * sigmoid(x)`` (swish)."""
 
-    __constants__ = ["inplace"]
-
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.silu(input, inplace=self.inplace)
-
-    def extra_repr(self) -> str:
-        return _inplace_only(self.inplace)
+    _function = staticmethod(F.silu)
 
 
-class Mish(Module):
+class Mish(_InplaceActivation):
     """``x * tanh(softplus(x))``."""
 
-    __constants__ = ["inplace"]
-
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.mish(input, inplace=self.inplace)
-
-    def extra_repr(self) -> str:
-        return _inplace_only(self.inplace)
+    _function = staticmethod(F.mish)
 
 
-class Hardswish(Module):
+class Hardswish(_InplaceActivation):
     """``x * relu6(x + 3) / 6``."""
 
-    __constants__ = ["inplace"]
-
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.hardswish(input, self.inplace)
+    _function = staticmethod(F.hardswish)
+    _shows_inplace = False
 
 
 class ELU(Module):
@@ -259,20 +235,10 @@ class CELU(Module):
         return f"alpha={self.alpha}{_inplace_suffix(self.inplace)}"
 
 
-class SELU(Module):
+class SELU(_InplaceActivation):
     """Scaled ELU with the self-normalising constants."""
 
-    __constants__ = ["inplace"]
-
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.selu(input, self.inplace)
-
-    def extra_repr(self) -> str:
-        return _inplace_only(self.inplace)
+    _function = staticmethod(F.selu)
 
 
 class GLU(Module):

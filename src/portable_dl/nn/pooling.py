@@ -44,6 +44,17 @@ class _MaxPoolNd(Module):
         self.return_indices = return_indices
         self.ceil_mode = ceil_mode
 
+    def forward(self, input: Tensor) -> Any:  # noqa: A002
+        return type(self)._function(
+            input,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.dilation,
+            ceil_mode=self.ceil_mode,
+            return_indices=self.return_indices,
+        )
+
     def extra_repr(self) -> str:
         return (
             f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
@@ -54,46 +65,19 @@ class _MaxPoolNd(Module):
 class MaxPool1d(_MaxPoolNd):
     """1-D max pooling over ``(N, C, L)`` input."""
 
-    def forward(self, input: Tensor) -> Any:  # noqa: A002
-        return F.max_pool1d(
-            input,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            self.dilation,
-            ceil_mode=self.ceil_mode,
-            return_indices=self.return_indices,
-        )
+    _function = staticmethod(F.max_pool1d)
 
 
 class MaxPool2d(_MaxPoolNd):
     """2-D max pooling over ``(N, C, H, W)`` input."""
 
-    def forward(self, input: Tensor) -> Any:  # noqa: A002
-        return F.max_pool2d(
-            input,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            self.dilation,
-            ceil_mode=self.ceil_mode,
-            return_indices=self.return_indices,
-        )
+    _function = staticmethod(F.max_pool2d)
 
 
 class MaxPool3d(_MaxPoolNd):
     """3-D max pooling over ``(N, C, D, H, W)`` input."""
 
-    def forward(self, input: Tensor) -> Any:  # noqa: A002
-        return F.max_pool3d(
-            input,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            self.dilation,
-            ceil_mode=self.ceil_mode,
-            return_indices=self.return_indices,
-        )
+    _function = staticmethod(F.max_pool3d)
 
 
 class AvgPool1d(Module):
@@ -186,26 +170,26 @@ class _AdaptiveAvgPoolNd(Module):
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
 
+    def forward(self, input: Tensor) -> Any:  # noqa: A002
+        return type(self)._function(input, self.output_size)
+
 
 class AdaptiveAvgPool1d(_AdaptiveAvgPoolNd):
     """1-D adaptive average pooling to ``output_size`` positions."""
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.adaptive_avg_pool1d(input, self.output_size)
+    _function = staticmethod(F.adaptive_avg_pool1d)
 
 
 class AdaptiveAvgPool2d(_AdaptiveAvgPoolNd):
     """2-D adaptive average pooling to ``output_size`` (an int, or an ``(H, W)`` pair; ``None`` keeps a size)."""
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.adaptive_avg_pool2d(input, self.output_size)
+    _function = staticmethod(F.adaptive_avg_pool2d)
 
 
 class AdaptiveAvgPool3d(_AdaptiveAvgPoolNd):
     """3-D adaptive average pooling to ``output_size``."""
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.adaptive_avg_pool3d(input, self.output_size)
+    _function = staticmethod(F.adaptive_avg_pool3d)
 
 
 class _AdaptiveMaxPoolNd(Module):
@@ -219,23 +203,23 @@ class _AdaptiveMaxPoolNd(Module):
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
 
+    def forward(self, input: Tensor) -> Any:  # noqa: A002
+        return type(self)._function(input, self.output_size, self.return_indices)
+
 
 class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
     """1-D adaptive max pooling to ``output_size`` positions."""
 
-    def forward(self, input: Tensor) -> Any:  # noqa: A002
-        return F.adaptive_max_pool1d(input, self.output_size, self.return_indices)
+    _function = staticmethod(F.adaptive_max_pool1d)
 
 
 class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
     """2-D adaptive max pooling to ``output_size``."""
 
-    def forward(self, input: Tensor) -> Any:  # noqa: A002
-        return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
+    _function = staticmethod(F.adaptive_max_pool2d)
 
 
 class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
     """3-D adaptive max pooling to ``output_size``."""
 
-    def forward(self, input: Tensor) -> Any:  # noqa: A002
-        return F.adaptive_max_pool3d(input, self.output_size, self.return_indices)
+    _function = staticmethod(F.adaptive_max_pool3d)
