@@ -9,6 +9,7 @@ import numpy as np
 from .._device import device
 from .base import Backend
 from .erf import erf_numpy
+from .malloc_tuning import tune_malloc
 
 
 class NumpyBackend(Backend):
@@ -19,6 +20,7 @@ class NumpyBackend(Backend):
         self.xp = np
         self.device = device("cpu")
         self._rng = np.random.default_rng()
+        tune_malloc()
 
     def asarray(self, data: Any, dtype: Any = None) -> Any:
         if hasattr(data, "__cuda_array_interface__"):  # a CuPy array: copy to host
