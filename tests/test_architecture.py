@@ -25,6 +25,8 @@ ARRAY_ALLOWED = (
     "backends/",
     "_dtype.py",  # a dtype knows its NumPy dtype
     "cli.py",  # ``portable-dl info`` reports the installed NumPy/CuPy versions
+    "export/",  # ONNX initializers and ONNX Runtime inputs are NumPy arrays (CuPy on the runner's GPU path)
+    "commands/",  # ``portable-dl run/bench`` read and write .npy/.npz files
 )
 ONNX_LIBRARIES = {"onnx", "onnxruntime"}
 # The ONNX exporter (a separate layer on top of the core) may import onnx, lazily.

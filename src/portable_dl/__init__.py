@@ -32,6 +32,7 @@ from .ops._common import result_type
 from .tensor import Size, Tensor, is_tensor
 from . import cuda
 from . import nn
+from . import onnx
 from . import optim
 from .serialization import load, save
 from . import utils

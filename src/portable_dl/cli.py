@@ -1,8 +1,11 @@
-"""The ``portable-dl`` command: ``info`` (what is installed and usable) and ``demo`` (fit a tiny model)."""
+"""The ``portable-dl`` command: ``info`` (what is installed and usable), ``demo`` (fit a tiny model), and the
+deployment commands registered from ``portable_dl.commands`` (export, run, bench)."""
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
 import sys
 from collections.abc import Sequence
 
@@ -40,6 +43,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     demo.add_argument("--device", default="cpu", help="'cpu' or 'cuda[:N]' (default cpu)")
     demo.set_defaults(run=_demo)
+    from portable_dl.commands import COMMANDS
+
+    for name in COMMANDS:
+        module = f"portable_dl.commands.{name}"
+        if importlib.util.find_spec(module) is not None:
+            importlib.import_module(module).register(commands)
     return parser
 
 

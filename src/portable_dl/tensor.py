@@ -14,6 +14,21 @@ from . import _dtype
 from ._device import device
 from .backends import CPU, Backend, get_backend
 
+# The ONNX export tracer, while it runs (see ``export/tracer.py``): sizes read from tensors become symbolic
+# ints, and reading a traced tensor's values as Python numbers is reported.
+_observer: Any = None
+
+
+def set_trace_observer(observer: Any) -> Any:
+    """Install (or remove, with None) the export tracer's observer; returns the previous one."""
+    global _observer
+    previous, _observer = _observer, observer
+    return previous
+
+
+def trace_observer() -> Any:
+    return _observer
+
 
 class Size(tuple):
     """A tensor shape: a tuple of ints with ``numel()``, like ``torch.Size``."""
@@ -112,9 +127,14 @@ class Tensor:
     # ----- metadata ----------------------------------------------------------------------------
     @property
     def shape(self) -> Size:
+        if _observer is not None:
+            return Size(_observer.sizes(self))
         return Size(self._data.shape)
 
     def size(self, dim: int | None = None) -> Any:
+        if _observer is not None:
+            sizes = _observer.sizes(self)
+            return Size(sizes) if dim is None else sizes[_wrap_dim(dim, self._data.ndim, "size")]
         if dim is None:
             return Size(self._data.shape)
         return self._data.shape[_wrap_dim(dim, self._data.ndim, "size")]
@@ -279,14 +299,20 @@ class Tensor:
             raise TypeError(
                 f"can't convert {self.device} tensor to numpy. Use Tensor.cpu() to copy the tensor to host memory first."
             )
+        if _observer is not None:
+            _observer.read_values(self, "numpy()")
         return self._backend.to_numpy(self._data)
 
     def item(self) -> Any:
+        if _observer is not None:
+            _observer.read_values(self, "item()")
         if self._data.size != 1:
             raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
         return self._data.reshape(()).item() if self.is_cpu else self._backend.to_numpy(self._data).item()
 
     def tolist(self) -> Any:
+        if _observer is not None:
+            _observer.read_values(self, "tolist()")
         return self._backend.to_numpy(self._data).tolist()
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> Any:

@@ -24,6 +24,11 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
     __str__ = __repr__
 
 
+# Set by the ONNX export tracer while it runs: every ``module(...)`` call goes through it (name scopes,
+# layers exported as one ONNX operator). ``None`` otherwise.
+_call_interceptor: Any = None
+
+
 class Module:
     """Base class for all neural-network modules; subclasses define ``forward``."""
 
@@ -51,6 +56,11 @@ class Module:
 
     # ----- calling -------------------------------------------------------------------------------
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if _call_interceptor is not None:  # the ONNX export tracer
+            return _call_interceptor(self, args, kwargs)
+        return self._call_impl(*args, **kwargs)
+
+    def _call_impl(self, *args: Any, **kwargs: Any) -> Any:
         d = self.__dict__
         backward_hooks = d.get("_backward_hooks")
         backward_pre_hooks = d.get("_backward_pre_hooks")

@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import _dtype
 from .._dtype import FROM_NUMPY, promote_types
-from ..tensor import Tensor, _bump_version, _wrap_dim
+from ..tensor import Tensor, _bump_version, _wrap_dim, trace_observer
 
 wrap_dim = _wrap_dim
 
@@ -185,5 +185,8 @@ def assign_inplace(self: Tensor, result: Tensor, op: str) -> Tensor:
         raise RuntimeError(f"{op}: this tensor is a broadcast (expanded) view and cannot be written in place")
     else:
         self._backend.xp.copyto(self._data, result._data, casting="unsafe")
+    observer = trace_observer()
+    if observer is not None:
+        observer.wrote_in_place(self, result)
     _bump_version(self)
     return self

@@ -1,0 +1,1 @@
+"""Converters: attention (being written)."""

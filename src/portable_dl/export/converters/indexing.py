@@ -1,0 +1,1 @@
+"""Converters: indexing (being written)."""

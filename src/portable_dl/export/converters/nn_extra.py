@@ -1,0 +1,1 @@
+"""Converters: nn_extra (being written)."""

@@ -1,0 +1,1 @@
+"""Converters: recurrent (being written)."""

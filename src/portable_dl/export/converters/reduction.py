@@ -1,0 +1,1 @@
+"""Converters: reduction (being written)."""
