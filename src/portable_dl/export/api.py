@@ -9,6 +9,7 @@ wrong at other sizes.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import tempfile
@@ -21,7 +22,7 @@ import numpy as np
 from ..tensor import Tensor
 from . import registry
 from .graph import GraphBuilder, onnx_dtype, to_numpy
-from .passes import eliminate_common_subexpressions, prune
+from .passes import eliminate_common_subexpressions, fold_batchnorm_into_conv, prune
 from .symbolic import SymInt
 from .tracer import TracingError, Value, _flatten, run_traced
 
@@ -49,10 +50,8 @@ def export(
 
     PyTorch's signature: ``args`` is a tensor or tuple of tensors (a trailing dict is keyword arguments),
     ``dynamic_axes`` maps an input/output name to a list of axes or a ``{axis: label}`` dict.
-    Extra options: ``check=True`` (onnx.checker full check and shape inference).
+    Extra options: ``check=True`` (onnx.checker full check, with strict shape inference).
     """
-    import onnx
-
     opset = MAX_OPSET if opset_version is None else int(opset_version)
     if not MIN_OPSET <= opset <= MAX_OPSET:
         raise ValueError(f"opset_version {opset} is not supported; use {MIN_OPSET} to {MAX_OPSET} (default 17)")
@@ -63,6 +62,25 @@ def export(
     input_names = _names(input_names, n_inputs, "input")
     labels = _axis_labels(dynamic_axes or {}, input_names)
     kinds = registry.module_kinds()
+    with _buffers_restored(model):  # tracing a training-mode model must not move its running statistics
+        return _export_traced(model, args, kwargs, f, input_names, output_names, labels, kinds, opset,
+                              do_constant_folding, options)  # fmt: skip
+
+
+@contextlib.contextmanager
+def _buffers_restored(model: Any) -> Any:
+    saved = [(b, b._data.copy()) for b in model.buffers()] if hasattr(model, "buffers") else []
+    try:
+        yield
+    finally:
+        for b, data in saved:
+            b._data[...] = data
+
+
+def _export_traced(model: Any, args: tuple, kwargs: dict, f: Any, input_names: list, output_names: Any,
+                   labels: dict, kinds: set, opset: int, do_constant_folding: bool, options: dict) -> Any:  # fmt: skip
+    import onnx
+
     tracer, outputs, inputs = run_traced(model, args, kwargs, input_names, kinds)
     output_names = _names(output_names, len(outputs), "output")
     unknown = set(labels) - set(input_names) - set(output_names)
@@ -216,7 +234,7 @@ def _compare_args(op: Any, a: Any, b: Any) -> None:
     if registry.size_aware(op.kind):
         return
     for x, y in zip(_flatten(a), _flatten(b)):
-        if isinstance(x, SymInt) or isinstance(x, Value) or x is None:
+        if isinstance(x, Value) or x is None or (isinstance(x, SymInt) and registry.symint_aware(op.kind)):
             continue
         if isinstance(x, (bool, np.bool_)) or not isinstance(x, (int, float, np.integer, np.floating)):
             continue
@@ -267,6 +285,8 @@ def _build(tracer: Any, inputs: list, values: list, input_names: list, output_na
     g.scope = ""
     graph_outputs = _finish_outputs(g, values, output_names)
     nodes, initializers = prune(g.nodes, g.initializers, graph_outputs)
+    if fold:
+        nodes = fold_batchnorm_into_conv(nodes, initializers, graph_outputs)
     nodes = eliminate_common_subexpressions(nodes, graph_outputs)
     nodes, initializers = prune(nodes, initializers, graph_outputs)
     out_labels = _output_labels(values, inputs, labels, output_names)

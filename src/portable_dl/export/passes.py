@@ -48,3 +48,58 @@ def eliminate_common_subexpressions(nodes: list, outputs: list) -> list:
         else:
             rename.update(zip(node.output, first.output))
     return kept
+
+
+def fold_batchnorm_into_conv(nodes: list, initializers: dict, outputs: list) -> list:
+    """``Conv``/``ConvTranspose`` followed by an inference ``BatchNormalization`` whose input only it reads
+    becomes one convolution with scaled weights and a shifted bias (what ONNX Runtime would do at load time,
+    done once in the file; PyTorch's exporter does the same)."""
+    import numpy as np
+
+    consumers: dict[str, int] = {}
+    for node in nodes:
+        for name in node.input:
+            consumers[name] = consumers.get(name, 0) + 1
+    producer = {o: node for node in nodes for o in node.output}
+    dropped = set()
+    for node in nodes:
+        if node.op_type != "BatchNormalization" or len(node.output) != 1:
+            continue
+        conv = producer.get(node.input[0])
+        if conv is None or conv.op_type not in ("Conv", "ConvTranspose") or consumers.get(node.input[0]) != 1:
+            continue
+        if conv.output[0] in outputs or not all(i in initializers for i in node.input[1:5]):
+            continue
+        weight_name = conv.input[1]
+        if weight_name not in initializers or (len(conv.input) > 2 and conv.input[2] not in initializers):
+            continue
+        group = next((a.i for a in conv.attribute if a.name == "group"), 1)
+        if conv.op_type == "ConvTranspose" and group != 1:
+            continue
+        eps = next((a.f for a in node.attribute if a.name == "epsilon"), 1e-5)
+        scale, shift, mean, var = (initializers[i].astype(np.float64) for i in node.input[1:5])
+        factor = scale / np.sqrt(var + eps)
+        w = initializers[weight_name]
+        axis = 0 if conv.op_type == "Conv" else 1
+        shape = [1] * w.ndim
+        shape[axis] = -1
+        new_w = (w.astype(np.float64) * factor.reshape(shape)).astype(w.dtype)
+        bias = initializers[conv.input[2]].astype(np.float64) if len(conv.input) > 2 and conv.input[2] else 0.0
+        new_b = ((bias - mean) * factor + shift).astype(w.dtype)
+        w_name = _fresh(initializers, f"{weight_name}_bn")
+        b_name = _fresh(
+            initializers, f"{conv.input[2] if len(conv.input) > 2 and conv.input[2] else weight_name}_bn_bias"
+        )
+        initializers[w_name], initializers[b_name] = new_w, new_b
+        conv.input[:] = [conv.input[0], w_name, b_name]
+        conv.output[0] = node.output[0]
+        dropped.add(id(node))
+    return [n for n in nodes if id(n) not in dropped]
+
+
+def _fresh(initializers: dict, hint: str) -> str:
+    name, k = hint, 0
+    while name in initializers:
+        k += 1
+        name = f"{hint}_{k}"
+    return name

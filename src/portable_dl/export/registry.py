@@ -12,19 +12,23 @@ from typing import Any
 
 _CONVERTERS: dict[str, list[tuple[int, Callable]]] = {}
 _SIZE_AWARE: set[str] = set()
+_SYMINT_AWARE: set[str] = set()
 
 
-def converter(*kinds: str, since: int = 1, sizes: bool = False) -> Callable:
+def converter(*kinds: str, since: int = 1, sizes: bool = False, symints: bool = False) -> Callable:
     """Register the decorated function for each op kind in ``kinds`` (Function class names, ``module:X``).
 
     ``sizes=True``: the converter builds its size arguments from the traced shapes (``target_shape``), so a
-    size passed as a plain int that changes with the dynamic axes is fine for it.
+    size passed as a plain int that changes with the dynamic axes is fine for it. ``symints=True``: it
+    computes ``SymInt`` arguments in the graph (``g.sym``). Any other changing number is refused at export.
     """
 
     def register(fn: Callable) -> Callable:
         for kind in kinds:
             if sizes:
                 _SIZE_AWARE.add(kind)
+            if sizes or symints:
+                _SYMINT_AWARE.add(kind)
             variants = _CONVERTERS.setdefault(kind, [])
             variants[:] = [v for v in variants if v[0] != since] + [(since, fn)]
             variants.sort(key=lambda v: v[0])
@@ -44,6 +48,10 @@ def lookup(kind: str, opset: int) -> Any:
 
 def size_aware(kind: str) -> bool:
     return kind in _SIZE_AWARE
+
+
+def symint_aware(kind: str) -> bool:
+    return kind in _SYMINT_AWARE
 
 
 def module_kinds() -> set:

@@ -19,6 +19,8 @@ def operand(g: GraphBuilder, value: Any, dtype: Any) -> str:
     """The ONNX name of a Value or Python number as ``dtype`` (cast when the traced dtype differs)."""
     if isinstance(value, Value):
         return g.cast(g.name(value), value.dtype, dtype)
+    if isinstance(value, SymInt) and g.is_dynamic(value):  # x / x.shape[1]: the size computed in the graph
+        return g.cast(g.squeeze(g.sym(value), [0]), np.int64, dtype)
     return g.scalar(value, dtype)
 
 

@@ -22,23 +22,23 @@ def _binary(onnx_op: str) -> Any:
     return convert
 
 
-converter("Add")(_binary("Add"))
-converter("Sub")(_binary("Sub"))
-converter("Mul")(_binary("Mul"))
-converter("Div")(_binary("Div"))
+converter("Add", symints=True)(_binary("Add"))
+converter("Sub", symints=True)(_binary("Sub"))
+converter("Mul", symints=True)(_binary("Mul"))
+converter("Div", symints=True)(_binary("Div"))
 
 
-@converter("Pow")
+@converter("Pow", symints=True)
 def _pow(g: GraphBuilder, op: TracedOp) -> str:
     dt = out_dtype(op)
     if len(op.args) == 1:  # square
         x = operand(g, op.args[0], dt)
         return g.op("Mul", x, x)
     a, b = op.args[:2]
-    if not hasattr(b, "dtype") and float(b) == 2.0:
+    if not hasattr(b, "dtype") and not g.is_dynamic(b) and float(b) == 2.0:
         x = operand(g, a, dt)
         return g.op("Mul", x, x)
-    if not hasattr(b, "dtype") and float(b) == 0.5:
+    if not hasattr(b, "dtype") and not g.is_dynamic(b) and float(b) == 0.5:
         return g.op("Sqrt", operand(g, a, dt))
     return g.op("Pow", operand(g, a, dt), operand(g, b, dt))
 
