@@ -236,3 +236,19 @@ def test_export_leaves_running_statistics_alone() -> None:
         _export(model, (_x(4, 3),), input_names=["x"], dynamic_axes={"x": [0]})
     for k, v in model.state_dict().items():
         np.testing.assert_array_equal(v.numpy(), before[k], err_msg=k)
+
+
+def test_large_models_keep_weights_in_external_data(tmp_path, monkeypatch) -> None:
+    import onnxruntime as ort
+
+    from portable_dl.export import api
+
+    monkeypatch.setattr(api, "_EXTERNAL_DATA_LIMIT", 0)  # every model counts as "over 2 GB"
+    model = nn.Sequential(nn.Linear(8, 64), nn.ReLU(), nn.Linear(64, 2)).eval()  # weights over 1 KB go outside
+    path = tmp_path / "big.onnx"
+    pdl.onnx.export(model, (_x(3, 8),), path, input_names=["x"], dynamic_axes={"x": [0]})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.onnx", "big.onnx.data"]
+    x = np.random.default_rng(6).standard_normal((5, 8)).astype(np.float32)
+    got = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+    with pdl.no_grad():
+        np.testing.assert_allclose(got, model(pdl.tensor(x)).numpy(), rtol=1e-5, atol=1e-6)
