@@ -236,6 +236,13 @@ def _compare_args(op: Any, a: Any, b: Any) -> None:
     for x, y in zip(_flatten(a), _flatten(b)):
         if isinstance(x, Value) or x is None or (isinstance(x, SymInt) and registry.symint_aware(op.kind)):
             continue
+        if hasattr(x, "shape") and hasattr(x, "dtype") and hasattr(y, "shape"):
+            if x.shape != y.shape or not _same_array(to_numpy(x), to_numpy(y)):
+                raise TracingError(
+                    f"{op.kind} (in {op.scope or 'the model'}, {op.where}) received an array computed outside the "
+                    "traced ops that changes with the input; compute it with tensor ops so the graph can follow"
+                )
+            continue
         if isinstance(x, (bool, np.bool_)) or not isinstance(x, (int, float, np.integer, np.floating)):
             continue
         same = x == y or (isinstance(x, float) and math.isnan(x) and math.isnan(y))
@@ -245,6 +252,10 @@ def _compare_args(op: Any, a: Any, b: Any) -> None:
                 "computed in Python from a size (int(...), math on x.shape, a size-built tensor); the ONNX graph "
                 "would freeze it. Keep sizes as x.shape[i] / x.size(i) and pass them directly"
             )
+
+
+def _same_array(a: Any, b: Any) -> bool:
+    return bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
 
 
 # ----- building the graph -------------------------------------------------------------------------

@@ -130,10 +130,13 @@ class Tracer:
         return f"{key}_{n}" if scope else f"{kind}_{n}"
 
     def _map(self, obj: Any) -> Any:
+        """Tensors (and backend arrays of traced tensors, which some ops pass raw) -> their Values."""
         if isinstance(obj, Tensor):
             return self.value_of(obj)
-        if isinstance(obj, (list, tuple)) and any(isinstance(o, (Tensor, list, tuple)) for o in obj):
-            return type(obj)(self._map(o) for o in obj) if type(obj) in (list, tuple) else [self._map(o) for o in obj]
+        if type(obj) in (list, tuple):
+            return type(obj)(self._map(o) for o in obj)
+        if hasattr(obj, "__array_interface__") or hasattr(obj, "__cuda_array_interface__"):
+            return self.values.get(id(obj), obj)
         return obj
 
     # ----- the hooks the core calls ------------------------------------------------------------
