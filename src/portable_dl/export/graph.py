@@ -76,7 +76,9 @@ class GraphBuilder:
 
     def const(self, array: Any, hint: str = "const") -> str:
         """An initializer holding ``array`` (deduplicated: equal arrays share one initializer)."""
-        array = np.ascontiguousarray(array)
+        array = np.asarray(array)
+        if not array.flags.c_contiguous:  # (np.ascontiguousarray would turn a 0-d array into shape (1,))
+            array = array.copy()
         digest = hashlib.sha1(array.tobytes()).hexdigest()
         key = (array.dtype.str, array.shape, digest)
         found = self._by_content.get(key)
