@@ -78,3 +78,26 @@ def _identity(g: GraphBuilder, op: TracedOp) -> str:
 def _cast(g: GraphBuilder, op: TracedOp) -> str:
     x = op.args[0]
     return g.op("Cast", g.name(x), to=onnx_dtype(np.dtype(op.outputs[0].dtype)))
+
+
+def _constant_of_shape(g: GraphBuilder, shape: str, value: object, dtype: object) -> str:
+    from onnx import helper
+
+    fill = helper.make_tensor("value", onnx_dtype(dtype), [1], [np.asarray(value, dtype=dtype).item()])
+    return g.op("ConstantOfShape", shape, value=fill)
+
+
+@converter("FilledOfSize", symints=True)
+def _filled_of_size(g: GraphBuilder, op: TracedOp) -> str:
+    size, value, dtype = op.args[:3]
+    if not any(g.is_dynamic(n) for n in size):
+        return g.const(np.full(tuple(int(n) for n in size), value, dtype=dtype))
+    return _constant_of_shape(g, g.ints(size), value, dtype)
+
+
+@converter("FilledLike")
+def _filled_like(g: GraphBuilder, op: TracedOp) -> str:
+    x, value, dtype = op.args[:3]
+    if not x.dynamic:
+        return g.const(np.full(x.shape, value, dtype=dtype))
+    return _constant_of_shape(g, g.shape_of(x), value, dtype)
