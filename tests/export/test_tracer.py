@@ -165,9 +165,17 @@ def test_control_flow_on_a_dynamic_size_is_refused() -> None:
         _export(FunctionModule(fn), (_x(2, 3),), input_names=["x"], dynamic_axes={"x": [0]})
 
 
+def test_factories_with_traced_sizes_follow_the_input() -> None:
+    def fn(x):
+        return x + pdl.zeros(x.shape[0], 3) + pdl.ones_like(x) * 2 + pdl.full((x.size(0), 1), 0.5) + x.new_ones(x.shape)
+
+    rng = np.random.default_rng(7)
+    check_export(fn, lambda n: [rng.standard_normal((n, 3)).astype(np.float32)])
+
+
 def test_a_size_frozen_into_a_constant_is_refused() -> None:
     def fn(x):
-        return x + pdl.zeros(x.shape[0], 3)
+        return x + pdl.zeros(int(x.shape[0]), 3)
 
     with pytest.raises(TracingError, match="made with a size of the input"):
         _export(FunctionModule(fn), (_x(2, 3),), input_names=["x"], dynamic_axes={"x": [0]})

@@ -71,10 +71,16 @@ class TracedOp:
 
 
 def _flatten(obj: Any) -> list:
+    """The leaves of nested lists/tuples/dicts, slice bounds and index objects with ``trace_fields``."""
     if isinstance(obj, (list, tuple)):
         return [leaf for item in obj for leaf in _flatten(item)]
     if isinstance(obj, dict):
         return [leaf for item in obj.values() for leaf in _flatten(item)]
+    if isinstance(obj, slice):
+        return [obj.start, obj.stop, obj.step]
+    fields = getattr(type(obj), "trace_fields", None)
+    if fields is not None:
+        return [leaf for name in fields for leaf in _flatten(getattr(obj, name))]
     return [obj]
 
 
@@ -135,6 +141,9 @@ class Tracer:
             return self.value_of(obj)
         if type(obj) in (list, tuple):
             return type(obj)(self._map(o) for o in obj)
+        fields = getattr(type(obj), "trace_fields", None)
+        if fields is not None:  # an op's index object (e.g. indexing's _Split): map what it holds
+            return type(obj)(*(self._map(getattr(obj, name)) for name in fields))
         if hasattr(obj, "__array_interface__") or hasattr(obj, "__cuda_array_interface__"):
             return self.values.get(id(obj), obj)
         return obj

@@ -6,8 +6,9 @@ import math
 from typing import Any
 
 from .. import _dtype
+from ..autograd.function import Function
 from ..backends import CPU, get_backend, seed_all
-from ..tensor import Tensor
+from ..tensor import Tensor, trace_observer
 from ._common import to_shape
 
 
@@ -16,6 +17,45 @@ def _finish(data: Any, backend: Any, requires_grad: bool) -> Tensor:
     if requires_grad:
         t.requires_grad_(True)
     return t
+
+
+class FilledOfSize(Function):
+    """``full(size, value)`` as an op, used only while the ONNX exporter traces and a size came from a tensor's
+    shape: the export then computes the size in the graph instead of freezing the traced one."""
+
+    _raw = True
+
+    @staticmethod
+    def forward(ctx: Any, size: tuple, value: Any, np_dtype: Any, backend: Any) -> Any:
+        ctx.backend = backend
+        return backend.xp.full(tuple(int(n) for n in size), value, dtype=np_dtype)
+
+
+class FilledLike(Function):
+    """``full_like(x, value)`` as an op while tracing (the export follows ``x``'s runtime shape)."""
+
+    _raw = True
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, value: Any, np_dtype: Any) -> Any:
+        return ctx.xp.full(x.shape, value, dtype=np_dtype)
+
+
+def _traced_fill(shape: tuple, value: Any, dt: Any, backend: Any, requires_grad: bool) -> Tensor:
+    t = FilledOfSize.apply(shape, value, dt.np, backend)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _raw_size(size: tuple) -> tuple:
+    """``f(2, 3)`` / ``f((2, 3))`` sizes as given (symbolic ints kept: ``to_shape`` makes plain ints)."""
+    return tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else tuple(size)
+
+
+def _traced_size(size: tuple) -> bool:
+    """While tracing: does the size hold a symbolic int read from a tensor's shape?"""
+    return trace_observer() is not None and any(type(n) is not int for n in _raw_size(size))
 
 
 def _host_data(data: Any) -> Any:
@@ -103,6 +143,8 @@ def _filled(op: str, fill: str) -> Any:
         shape = to_shape(size, op)
         if shape and min(shape) < 0:
             raise RuntimeError(f"{op}: Dimension size must be non-negative, got {list(shape)}")
+        if _traced_size(size):
+            return _traced_fill(_raw_size(size), 1 if fill == "ones" else 0, dt, backend, requires_grad)
         data = getattr(backend.xp, fill)(shape, dtype=dt.np)
         return _finish(data, backend, requires_grad)
 
@@ -125,25 +167,32 @@ def full(size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None,
     shape = to_shape((size,), "full")
     if shape and min(shape) < 0:
         raise RuntimeError(f"full: Dimension size must be non-negative, got {list(shape)}")
+    if _traced_size((size,)):
+        return _traced_fill(_raw_size((size,)), fill_value, dt, backend, requires_grad)
     data = backend.xp.full(shape, fill_value, dtype=dt.np)
     return _finish(data, backend, requires_grad)
 
 
-def _like(op: str, maker: Any) -> Any:
+def _like(op: str, maker: Any, fill: Any = None) -> Any:
     def create(input: Tensor, *args: Any, dtype: Any = None, device: Any = None,  # noqa: A002
                requires_grad: bool = False, memory_format: Any = None, layout: Any = None) -> Tensor:  # fmt: skip
         dt = input.dtype if dtype is None else dtype
         dev = input._backend if device is None else device
-        return maker(input._data.shape, *args, dtype=dt, device=dev, requires_grad=requires_grad)
+        result = maker(input._data.shape, *args, dtype=dt, device=dev, requires_grad=requires_grad)
+        if fill is not None and device is None and trace_observer() is not None:  # the export follows input's shape
+            value = args[0] if fill == "value" else fill
+            traced = FilledLike.apply(input, value.item() if isinstance(value, Tensor) else value, result._data.dtype)
+            return traced.requires_grad_(True) if requires_grad else traced
+        return result
 
     create.__name__ = op
     return create
 
 
-zeros_like = _like("zeros_like", zeros)
-ones_like = _like("ones_like", ones)
-empty_like = _like("empty_like", empty)
-full_like = _like("full_like", full)
+zeros_like = _like("zeros_like", zeros, 0)
+ones_like = _like("ones_like", ones, 1)
+empty_like = _like("empty_like", empty, 0)
+full_like = _like("full_like", full, "value")
 
 
 def arange(start: Any = 0, end: Any = None, step: Any = 1, *, dtype: Any = None, device: Any = None,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..autograd.function import Function
+from ..autograd.grad_mode import state as grad_state
 from ..tensor import Tensor, _bump_version
 
 
@@ -202,7 +203,9 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
     _check_range(index, n)
     if max_norm is not None:
         _renorm_(weight, index, max_norm, norm_type)
-    coef = _grad_coef(weight._backend.xp, index, n, padding_idx, scale_grad_by_freq, weight._data.dtype)
+    coef = None  # only the gradient uses it
+    if weight.requires_grad and grad_state.enabled:
+        coef = _grad_coef(weight._backend.xp, index, n, padding_idx, scale_grad_by_freq, weight._data.dtype)
     return _Gather.apply(weight, index, None, coef)
 
 

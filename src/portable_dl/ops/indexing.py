@@ -13,7 +13,7 @@ from typing import Any
 from .. import _dtype
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
-from ..tensor import Tensor, _bump_version
+from ..tensor import Tensor, _bump_version, trace_observer
 from ._common import assign_inplace, cast, wrap_dim
 from .broadcast import broadcast_shapes, expand, sum_to
 
@@ -60,6 +60,7 @@ class _Split:
     advanced part to what is left, so the ints never join NumPy's advanced-index broadcasting."""
 
     __slots__ = ("basic", "adv")
+    trace_fields = ("basic", "adv")  # the export tracer looks inside (constructor takes them in this order)
 
     def __init__(self, basic: tuple, adv: tuple) -> None:
         self.basic = basic
@@ -327,11 +328,11 @@ def setitem(self: Tensor, index: Any, value: Any) -> None:
         if not isinstance(value, (int, float, bool)) and not hasattr(value, "__index__"):
             value = self._backend.asarray(value, dtype=self._data.dtype)
         record = state.enabled and self.requires_grad
-    if not record:
+    if not record and trace_observer() is None:
         _write(self._data, idx, value._data if isinstance(value, Tensor) else value)
         _bump_version(self)
         return
-    if self.requires_grad and self.grad_fn is None:
+    if record and self.requires_grad and self.grad_fn is None:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
     assign_inplace(self, IndexPut.apply(self, value, idx, kind), "__setitem__")
 
