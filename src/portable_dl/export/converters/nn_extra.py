@@ -1,10 +1,10 @@
 """Converters: transposed convolution, unfold/fold, adaptive max pooling, embedding bags, pooling and norm fixes.
 
-``AvgPool`` and ``MaxPool`` are registered again here, replacing layers.py's. AvgPool: with ``ceil_mode`` a
+``AvgPool`` is registered again here, replacing layers.py's. AvgPool: with ``ceil_mode`` a
 last window may run past the padding, and torch divides it by the part inside input + padding, which ONNX's
 ``count_include_pad=1`` does not (it counts the extra positions); integer inputs (torch allows int64) are
 pooled in float32 (ONNX Runtime has no int or float64 AveragePool; exact while window sums stay below 2**24)
-and truncated back, as torch does. MaxPool: NaN windows give NaN, as in torch.
+and truncated back, as torch does.
 """
 
 from __future__ import annotations
@@ -100,9 +100,9 @@ def _fold(g: GraphBuilder, op: TracedOp) -> str:
 @converter("AdaptiveMaxPool")
 def _adaptive_max_pool(g: GraphBuilder, op: TracedOp) -> list:
     """GlobalMaxPool for output 1, MaxPool when every window has the same size, else per-dim slices of
-    torch's windows (max is separable over the spatial dims). Only the values are exported. ONNX Runtime's
-    max pools skip NaN depending on its position; torch's give NaN, so float windows holding a NaN are set
-    to NaN from the same pooling of ``IsNaN``."""
+    torch's windows (max is separable over the spatial dims). Only the values are exported. (A window holding
+    NaN: torch gives NaN, ONNX Runtime's max pools may skip it; a NaN-exact pool would cost a second pooling
+    per layer in every deployed model, so it is not done.)"""
     x, out_sp = op.args[:2]
     out_sp = attr_ints(out_sp)
     nd, n_sp = len(x.shape), len(out_sp)
@@ -117,11 +117,7 @@ def _adaptive_max_pool(g: GraphBuilder, op: TracedOp) -> list:
             return g.op("MaxPool", name, kernel_shape=kernel, strides=kernel)
         return _adaptive_slices(g, name, nd, in_sp, out_sp)
 
-    y = pool(g.name(x))
-    if floating:
-        has_nan = pool(g.cast(g.op("IsNaN", g.name(x)), np.bool_, x.dtype))
-        y = g.op("Where", g.cast(has_nan, x.dtype, np.bool_), g.scalar(np.nan, x.dtype), y)
-    return [y, None]
+    return [pool(g.name(x)), None]
 
 
 def _adaptive_slices(g: GraphBuilder, y: str, nd: int, in_sp: tuple, out_sp: list) -> str:
@@ -137,23 +133,6 @@ def _adaptive_slices(g: GraphBuilder, y: str, nd: int, in_sp: tuple, out_sp: lis
             pieces.append(g.axes("ReduceMax", window, [axis], 18, keepdims=1))
         y = pieces[0] if len(pieces) == 1 else g.op("Concat", *pieces, axis=axis)
     return y
-
-
-@converter("MaxPool")
-def _max_pool(g: GraphBuilder, op: TracedOp) -> list:
-    """layers.py's MaxPool, plus torch's NaN rule for the values: ONNX Runtime's MaxPool skips a NaN or not
-    depending on where it is in the window, torch always gives NaN (indices of such windows may differ)."""
-    values, index = layers._max_pool(g, op)
-    x, geom = op.args[:2]
-    if np.dtype(x.dtype).kind != "f":
-        return [values, index]
-    k, s, d, p, hi, _ = geom
-    attrs = {"kernel_shape": attr_ints(k), "strides": attr_ints(s), "pads": layers._pads(p, hi)}
-    if any(int(v) != 1 for v in d):
-        attrs["dilations"] = attr_ints(d)
-    nan = g.cast(g.op("IsNaN", g.name(x)), np.bool_, x.dtype)
-    has_nan = g.cast(g.op("MaxPool", nan, **attrs), x.dtype, np.bool_)
-    return [g.op("Where", has_nan, g.scalar(np.nan, x.dtype), values), index]
 
 
 @converter("AvgPool")
