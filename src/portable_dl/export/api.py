@@ -365,9 +365,9 @@ def _tensor(name: str, array: Any) -> Any:
     from onnx import numpy_helper
 
     array = to_numpy(array)
-    if array.dtype == np.bool_:
-        return numpy_helper.from_array(array, name)
-    return numpy_helper.from_array(np.ascontiguousarray(array), name)
+    if not array.flags.c_contiguous:  # (np.ascontiguousarray would make a 0-d array 1-d)
+        array = array.copy()
+    return numpy_helper.from_array(array, name)
 
 
 def _ir_version(opset: int) -> int:

@@ -12,9 +12,10 @@ from .. import _dtype
 from .._dtype import FROM_NUMPY
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
-from ..tensor import Tensor, _bump_version
+from ..tensor import Tensor, _bump_version, trace_observer
 from ._common import assign_inplace, cast, check_tensor, result_type, wrap_dim
 from .broadcast import broadcast_shapes
+from .creation import FilledLike
 
 
 def _check_leaf(self: Tensor, op: str) -> None:
@@ -61,7 +62,10 @@ def _fill_positions(self: Tensor, index: Any, value: Any, op: str) -> Tensor:
     """Write ``value`` at ``self._data[index]`` in place (through the graph when ``self`` has history)."""
     _check_leaf(self, op)
     xp = self._backend.xp
-    if (state.enabled and self.requires_grad) or not isinstance(self._data, xp.ndarray):
+    traced = trace_observer() is not None  # the ONNX exporter records the fill as an op
+    if traced and index is Ellipsis and not isinstance(value, Tensor):  # a whole fill follows the runtime shape
+        return assign_inplace(self, FilledLike.apply(self, value, self._data.dtype), op)
+    if (state.enabled and self.requires_grad) or traced or not isinstance(self._data, xp.ndarray):
         mask = xp.zeros(self._data.shape, dtype=bool)
         mask[index] = True
         return assign_inplace(self, _FillWhere.apply(self, mask, value), op)

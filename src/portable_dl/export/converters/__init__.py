@@ -1,3 +1,3 @@
 """Converter modules; importing this package registers them all."""
 
-from . import arithmetic, attention, elementwise, indexing, layers, nn_extra, recurrent, reduction, shape  # noqa: F401
+from . import arithmetic, attention, elementwise, indexing, layers, losses, misc, nn_extra, recurrent, reduction, shape  # noqa: F401
