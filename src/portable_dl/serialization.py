@@ -20,9 +20,9 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from typing import Any
 
+from ._atomic import write_bytes
 from .tensor import Tensor
 
 STRUCTURE_KEY = "portable_dl.structure"
@@ -149,36 +149,7 @@ def save(obj: Any, f: Any) -> None:
     if hasattr(f, "write"):
         f.write(data)
         return
-    path = os.fspath(f)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, _default_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
-def _default_mode() -> int:
-    """The mode ``open(path, "w")`` would give a new file (mkstemp makes 0600 files)."""
-    try:  # Linux: read the umask without changing it (os.umask is process-wide, racy under threads)
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("Umask:"):
-                    return 0o666 & ~int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return 0o666 & ~mask
+    write_bytes(f, data)
 
 
 # ----- load ---------------------------------------------------------------------------------------------------

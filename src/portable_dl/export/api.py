@@ -12,13 +12,13 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .._atomic import atomic_path, write_bytes
 from ..tensor import Tensor
 from . import registry
 from .graph import GraphBuilder, onnx_dtype, to_numpy
@@ -384,20 +384,10 @@ def _save(proto: Any, f: Any) -> None:
         f.write(proto.SerializeToString())
         return
     path = Path(os.fspath(f))
-    if path.parent and not path.parent.exists():
-        raise FileNotFoundError(f"the folder {path.parent} for the ONNX file does not exist")
     size = sum(t.ByteSize() for t in proto.graph.initializer)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    os.close(fd)
-    try:
-        if size > _EXTERNAL_DATA_LIMIT:
-            data_name = f"{path.name}.data"
-            onnx.save_model(proto, tmp, save_as_external_data=True, all_tensors_to_one_file=True, location=data_name)
-        else:
-            with open(tmp, "wb") as out:
-                out.write(proto.SerializeToString())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    if size <= _EXTERNAL_DATA_LIMIT:
+        write_bytes(path, proto.SerializeToString())
+        return
+    with atomic_path(path) as tmp:  # the weights go to <file>.data beside it (written in place)
+        data_name = f"{path.name}.data"
+        onnx.save_model(proto, tmp, save_as_external_data=True, all_tensors_to_one_file=True, location=data_name)

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
+
+from .._atomic import write_bytes
 
 __all__ = [
     "TensorSpec",
@@ -309,16 +310,7 @@ def _quote(text: str) -> str:
 
 def _atomic_write(path: Path, data: bytes) -> None:
     """Write through a temporary file in the same folder, then rename, so readers never see half a file."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_bytes(path, data)
 
 
 # --------------------------------------------------------------------------------------------------- reading

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from typing import Any, BinaryIO
 
+from .._atomic import atomic_path
 from ..ops.shape_join import stack
 from ..tensor import Tensor
 from ._image import np, require_pil
@@ -92,16 +92,9 @@ def save_image(tensor: Tensor | list[Tensor], fp: str | os.PathLike | BinaryIO, 
         image.save(fp, format=format or "PNG")
         return
     path = os.fspath(fp)
-    folder = os.path.dirname(os.path.abspath(path))
     fmt = format or (None if os.path.splitext(path)[1] else "PNG")
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=os.path.splitext(path)[1])
-    try:
-        with os.fdopen(fd, "wb") as out:
-            image.save(out, format=fmt or image_module.registered_extensions().get(os.path.splitext(path)[1].lower()))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    with atomic_path(path, suffix=os.path.splitext(path)[1]) as tmp, open(tmp, "wb") as out:
+        image.save(out, format=fmt or image_module.registered_extensions().get(os.path.splitext(path)[1].lower()))
 
 
 __all__ = ["make_grid", "save_image"]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
+
+from ..._atomic import atomic_path
 
 _CHUNK = 1 << 20
 
@@ -40,22 +41,17 @@ def download_file(urls: Sequence[str], folder: str | os.PathLike, filename: str,
     folder.mkdir(parents=True, exist_ok=True)
     failures = []
     for url in urls:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{filename}.", suffix=".part")
         try:
-            with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
-                for block in iter(lambda: response.read(_CHUNK), b""):
-                    out.write(block)
-            got = file_md5(tmp)
-            if got != md5:
-                failures.append(f"{url}: MD5 {got} does not match the expected {md5}")
-                continue
-            os.replace(tmp, target)
+            with atomic_path(target, suffix=".part") as tmp:
+                with open(tmp, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
+                    for block in iter(lambda: response.read(_CHUNK), b""):
+                        out.write(block)
+                got = file_md5(tmp)
+                if got != md5:  # leaves the target untouched
+                    raise ValueError(f"MD5 {got} does not match the expected {md5}")
             return target
-        except OSError as error:
+        except (OSError, ValueError) as error:
             failures.append(f"{url}: {error}")
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
     raise RuntimeError(
         f"could not download {filename} into {folder}:\n  " + "\n  ".join(failures) + f"\nDownload it by hand from "
         f"one of these addresses (expected MD5 {md5}) and put it at {target}."

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import os
 import tarfile
-import tempfile
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from ..._atomic import write_bytes
 from .._image import np
 from ._download import download_file
 from .vision import VisionDataset
@@ -93,10 +93,7 @@ class CIFAR10(VisionDataset):
                 source = tar.extractfile(member)
                 if source is None:
                     continue
-                fd, tmp = tempfile.mkstemp(dir=target, prefix=f".{parts[1]}.", suffix=".part")
-                with os.fdopen(fd, "wb") as out:
-                    out.write(source.read())
-                os.replace(tmp, target / parts[1])
+                write_bytes(target / parts[1], source.read())
 
     def __len__(self) -> int:
         return len(self.data)
