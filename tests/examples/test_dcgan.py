@@ -3,43 +3,29 @@ generator checked against ONNX Runtime called directly, and the gradient penalty
 
 from __future__ import annotations
 
-import importlib.util
-import json
 import math
 import struct
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-ort = pytest.importorskip("onnxruntime")
-onnx = pytest.importorskip("onnx")
-pytest.importorskip("tqdm")
-pytest.importorskip("matplotlib")
+import portable_dl as pdl
 
-import portable_dl as pdl  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "examples" / "dcgan.py"
-DATA = ROOT.parent / "shared" / "data" / "mnist"
-needs_data = pytest.mark.skipif(
-    not (DATA / "t10k-images-idx3-ubyte.gz").is_file(),
-    reason=f"MNIST not found at {DATA} (../shared/data beside the checkout)",
+from .example_helpers import (
+    PNG_MAGIC,
+    assert_missing_data_refused,
+    dynamic_batch_session,
+    load_example,
+    needs_data,
+    require_example_packages,
+    run_smoke,
 )
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
+require_example_packages()
 
-def _run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=120)
-
-
-def _load_script():
-    spec = importlib.util.spec_from_file_location("dcgan_example", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+NAME = "dcgan"
+needs_mnist = needs_data("mnist/t10k-images-idx3-ubyte.gz")
 
 
 def _png_size(path: Path) -> tuple[int, int]:
@@ -49,16 +35,9 @@ def _png_size(path: Path) -> tuple[int, int]:
     return struct.unpack(">II", raw[16:24])
 
 
-def _smoke(tmp_path_factory: pytest.TempPathFactory, *extra: str) -> tuple[Path, dict]:
-    out = tmp_path_factory.mktemp("dcgan")
-    result = _run("--smoke", "--out", str(out), *extra)
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
-    return out, json.loads(result.stdout.strip().splitlines()[-1])
-
-
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
-    return _smoke(tmp_path_factory)
+    return run_smoke(tmp_path_factory, NAME)
 
 
 def _check_summary(out: Path, summary: dict, mode: str) -> None:
@@ -76,29 +55,26 @@ def _check_summary(out: Path, summary: dict, mode: str) -> None:
     assert summary["onnx_output_shape"] == [64, 1, 28, 28]
 
 
-@needs_data
+@needs_mnist
 def test_smoke_dcgan_trains_and_onnx_agrees(smoke: tuple[Path, dict]) -> None:
     out, summary = smoke
     _check_summary(out, summary, "dcgan")
 
 
-@needs_data
+@needs_mnist
 def test_smoke_wgan_gp_runs(tmp_path_factory: pytest.TempPathFactory) -> None:
-    out, summary = _smoke(tmp_path_factory, "--wgan-gp", "--n-critic", "2")
+    out, summary = run_smoke(tmp_path_factory, NAME, "--wgan-gp", "--n-critic", "2")
     _check_summary(out, summary, "wgan-gp")
 
 
-@needs_data
+@needs_mnist
 def test_saved_generator_matches_onnx_runtime_with_dynamic_batch(smoke: tuple[Path, dict]) -> None:
     out, _ = smoke
-    generator = _load_script().Generator(nz=32, ngf=8)  # the --smoke sizes
+    generator = load_example(NAME).Generator(nz=32, ngf=8)  # the --smoke sizes
     generator.load_state_dict(pdl.load(out / "model.safetensors"))
     generator.eval()
 
-    graph = onnx.load(str(out / "model.onnx")).graph
-    assert graph.input[0].type.tensor_type.shape.dim[0].dim_param, "latent batch axis should be dynamic"
-    session = ort.InferenceSession(str(out / "model.onnx"), providers=["CPUExecutionProvider"])
-    name = session.get_inputs()[0].name
+    session, name = dynamic_batch_session(out / "model.onnx")
     rng = np.random.default_rng(0)
     for batch in (1, 9):
         z = rng.normal(size=(batch, 32)).astype(np.float32)
@@ -112,7 +88,7 @@ def test_saved_generator_matches_onnx_runtime_with_dynamic_batch(smoke: tuple[Pa
 
 def test_gradient_penalty_double_backward_matches_torch() -> None:
     torch = pytest.importorskip("torch")
-    script = _load_script()
+    script = load_example(NAME)
     pdl.manual_seed(0)
     critic = script.Discriminator(ndf=4, batch_norm=False)
     ref = torch.nn.Sequential(
@@ -144,6 +120,4 @@ def test_gradient_penalty_double_backward_matches_torch() -> None:
 
 
 def test_missing_data_exits_2_naming_the_option(tmp_path: Path) -> None:
-    result = _run("--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "out"))
-    assert result.returncode == 2
-    assert "--data" in result.stderr and "nowhere" in result.stderr
+    assert_missing_data_refused(NAME, tmp_path)

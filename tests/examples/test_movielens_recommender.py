@@ -5,43 +5,31 @@ the CSV files read here)."""
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
-import subprocess
-import sys
-import types
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-ort = pytest.importorskip("onnxruntime")
-onnx = pytest.importorskip("onnx")
-pytest.importorskip("tqdm")
-pytest.importorskip("matplotlib")
+import portable_dl as torch
 
-import portable_dl as torch  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "examples" / "movielens_recommender.py"
-DATA = ROOT.parent / "shared" / "data" / "movielens"
-needs_data = pytest.mark.skipif(
-    not (DATA / "ratings.csv").is_file() or not (DATA / "movies.csv").is_file(),
-    reason=f"MovieLens small not found at {DATA} (../shared/data beside the checkout)",
+from .example_helpers import (
+    PNG_MAGIC,
+    SHARED_DATA,
+    assert_missing_data_refused,
+    load_example,
+    needs_data,
+    require_example_packages,
+    run_example,
+    run_smoke,
 )
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+ort, onnx = require_example_packages()
+
+NAME = "movielens_recommender"
+DATA = SHARED_DATA / "movielens"
+needs_movielens = needs_data("movielens/ratings.csv", "movielens/movies.csv")
 SMOKE_RATINGS = 3000  # the script's --smoke subset: the first 3000 rows of ratings.csv
-
-
-def _run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=120)
-
-
-def _load_script() -> types.ModuleType:
-    spec = importlib.util.spec_from_file_location("movielens_recommender_example", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _first_ratings(n: int) -> list[tuple[int, int, float]]:
@@ -60,13 +48,10 @@ def _numpy_scores(weights: dict[str, np.ndarray], users: np.ndarray, items: np.n
 def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     if not (DATA / "ratings.csv").is_file():
         pytest.skip(f"MovieLens small not found at {DATA}")
-    out = tmp_path_factory.mktemp("movielens_recommender")
-    result = _run("--smoke", "--out", str(out))
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
-    return out, json.loads(result.stdout.strip().splitlines()[-1])
+    return run_smoke(tmp_path_factory, NAME)
 
 
-@needs_data
+@needs_movielens
 def test_smoke_run_trains_and_onnx_agrees(smoke: tuple[Path, dict]) -> None:
     out, summary = smoke
     assert summary["last_loss"] < summary["first_loss"], summary
@@ -80,7 +65,7 @@ def test_smoke_run_trains_and_onnx_agrees(smoke: tuple[Path, dict]) -> None:
     assert len(summary["train_rmse_per_epoch"]) == len(summary["heldout_rmse_per_epoch"]) == 1, summary
 
 
-@needs_data
+@needs_movielens
 def test_id_mappings_match_the_csv_files(smoke: tuple[Path, dict]) -> None:
     out, _ = smoke
     mappings = json.loads((out / "id_mappings.json").read_text())
@@ -91,10 +76,10 @@ def test_id_mappings_match_the_csv_files(smoke: tuple[Path, dict]) -> None:
     assert set(mappings["item_ids"]) == movie_ids | {m for _, m, _ in ratings}
     assert mappings["item_ids"] == sorted(mappings["item_ids"])
     # a quoted title holding a comma (movies.csv row: 11,"American President, The (1995)",...)
-    assert _load_script().MovieLens(DATA, limit=10).titles[11] == "American President, The (1995)"
+    assert load_example(NAME).MovieLens(DATA, limit=10).titles[11] == "American President, The (1995)"
 
 
-@needs_data
+@needs_movielens
 def test_onnx_matches_numpy_on_the_checkpoint_at_two_batch_sizes(smoke: tuple[Path, dict]) -> None:
     out, _ = smoke
     weights = {k: v.numpy() for k, v in torch.load(out / "model.safetensors").items()}
@@ -114,7 +99,7 @@ def test_onnx_matches_numpy_on_the_checkpoint_at_two_batch_sizes(smoke: tuple[Pa
         np.testing.assert_allclose(scores, _numpy_scores(weights, users, items), atol=1e-5, rtol=1e-5)
 
 
-@needs_data
+@needs_movielens
 def test_top10_are_the_best_unrated_movies_by_numpy(smoke: tuple[Path, dict]) -> None:
     out, summary = smoke
     weights = {k: v.numpy() for k, v in torch.load(out / "model.safetensors").items()}
@@ -136,20 +121,18 @@ def test_top10_are_the_best_unrated_movies_by_numpy(smoke: tuple[Path, dict]) ->
 
 
 def test_missing_data_exits_2_naming_the_option(tmp_path: Path) -> None:
-    result = _run("--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "out"))
-    assert result.returncode == 2
-    assert "--data" in result.stderr and "nowhere" in result.stderr
+    assert_missing_data_refused(NAME, tmp_path)
 
 
 def test_bad_arguments_are_refused(tmp_path: Path) -> None:
     for args, option in ((("--epochs", "0"), "--epochs"), (("--heldout", "1.5"), "--heldout")):
-        result = _run(*args, "--out", str(tmp_path))
+        result = run_example(NAME, *args, "--out", str(tmp_path))
         assert result.returncode == 2, args
         assert option in result.stderr, result.stderr
 
 
-@needs_data
+@needs_movielens
 def test_unknown_user_is_refused(tmp_path: Path) -> None:
-    result = _run("--smoke", "--user", "999999", "--out", str(tmp_path))
+    result = run_example(NAME, "--smoke", "--user", "999999", "--out", str(tmp_path))
     assert result.returncode == 2
     assert "--user" in result.stderr and "999999" in result.stderr

@@ -4,39 +4,31 @@ with ONNX Runtime directly (padding invariance, dynamic axes), ``--predict`` and
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-ort = pytest.importorskip("onnxruntime")
-onnx = pytest.importorskip("onnx")
-pytest.importorskip("tqdm")
-pytest.importorskip("matplotlib")
-
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "examples" / "sst2_sentiment.py"
-DATA = ROOT.parent / "shared" / "data" / "sst2"
-needs_data = pytest.mark.skipif(
-    not (DATA / "train.tsv").is_file(), reason=f"SST-2 not found at {DATA} (../shared/data beside the checkout)"
+from .example_helpers import (
+    assert_missing_data_refused,
+    needs_data,
+    require_example_packages,
+    run_example,
+    run_smoke,
 )
 
+ort, onnx = require_example_packages()
 
-def _run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=120)
+NAME = "sst2_sentiment"
+needs_sst2 = needs_data("sst2/train.tsv")
 
 
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
-    out = tmp_path_factory.mktemp("sst2")
-    result = _run("--smoke", "--out", str(out))
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
-    return out, json.loads(result.stdout.strip().splitlines()[-1])
+    return run_smoke(tmp_path_factory, NAME)
 
 
-@needs_data
+@needs_sst2
 def test_smoke_run_trains_and_onnx_agrees(smoke: tuple[Path, dict]) -> None:
     out, summary = smoke
     assert summary["loss_last_window"] < summary["loss_first_window"], summary
@@ -56,7 +48,7 @@ def _encode(text: str, vocab: dict) -> list[int]:
     return [index.get(t, vocab["unk_id"]) for t in tokens] or [vocab["unk_id"]]
 
 
-@needs_data
+@needs_sst2
 def test_onnx_model_has_dynamic_axes_and_ignores_padding(smoke: tuple[Path, dict]) -> None:
     out, _ = smoke
     model = onnx.load(str(out / "model.onnx"))
@@ -79,22 +71,20 @@ def test_onnx_model_has_dynamic_axes_and_ignores_padding(smoke: tuple[Path, dict
     np.testing.assert_allclose(together, alone, atol=1e-5)
 
 
-@needs_data
+@needs_sst2
 def test_predict_uses_saved_onnx_and_vocab(smoke: tuple[Path, dict]) -> None:
     out, _ = smoke
-    result = _run("--out", str(out), "--predict", "a gorgeous film", "--predict", "boring and dull")
+    result = run_example(NAME, "--out", str(out), "--predict", "a gorgeous film", "--predict", "boring and dull")
     assert result.returncode == 0, result.stderr[-2000:]
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 2 and all(line.split()[0] in ("positive", "negative") for line in lines), lines
 
 
 def test_missing_data_exits_2_naming_the_option(tmp_path: Path) -> None:
-    result = _run("--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "out"))
-    assert result.returncode == 2
-    assert "--data" in result.stderr and "nowhere" in result.stderr
+    assert_missing_data_refused(NAME, tmp_path)
 
 
 def test_predict_without_a_model_explains(tmp_path: Path) -> None:
-    result = _run("--out", str(tmp_path), "--predict", "fine")
+    result = run_example(NAME, "--out", str(tmp_path), "--predict", "fine")
     assert result.returncode == 2
     assert "model.onnx" in result.stderr

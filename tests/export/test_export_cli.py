@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +18,7 @@ onnx = pytest.importorskip("onnx")
 import portable_dl as pdl  # noqa: E402
 
 from .fixtures import tiny_models  # noqa: E402
+from .onnx_models import assert_clean_error, run_cli  # noqa: E402
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 MODELS_FILE = FIXTURES / "tiny_models.py"
@@ -28,8 +28,7 @@ def cli(*args: object, pythonpath: Path | None = None) -> subprocess.CompletedPr
     env = dict(os.environ)
     if pythonpath is not None:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(pythonpath), env.get("PYTHONPATH", "")]))
-    command = [sys.executable, "-m", "portable_dl.cli", "export", *map(str, args)]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
+    return run_cli("export", *args, env=env)
 
 
 def ok(result: subprocess.CompletedProcess) -> str:
@@ -148,12 +147,7 @@ def test_triton_repository_layout(tmp_path: Path) -> None:
 
 
 def _assert_clean_error(result: subprocess.CompletedProcess, *fragments: str) -> None:
-    assert result.returncode == 2, result.stdout + result.stderr
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("portable-dl export: error: "), result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
+    assert_clean_error(result, *fragments, prefix="portable-dl export: error: ")
 
 
 @pytest.mark.parametrize(

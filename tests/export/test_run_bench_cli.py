@@ -4,8 +4,6 @@ NumPy, the JSON report, and one-line errors with exit code 2."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,59 +11,32 @@ import pytest
 
 pytest.importorskip("onnxruntime")
 onnx = pytest.importorskip("onnx")
-from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+from onnx import TensorProto, helper  # noqa: E402
+
+from .onnx_models import assert_clean_error, run_cli, save_graph, save_linear  # noqa: E402
 
 W = np.random.default_rng(1).standard_normal((4, 3)).astype(np.float32)
-
-
-def _save(graph: onnx.GraphProto, path: Path) -> Path:
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    onnx.save(model, path)
-    return path
 
 
 @pytest.fixture(scope="module")
 def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("cli")
-    linear = helper.make_graph(
-        [helper.make_node("MatMul", ["x", "W"], ["y"])],
-        "linear",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 3])],
-        [numpy_helper.from_array(W, "W")],
-    )
-    two = helper.make_graph(
-        [helper.make_node("Sub", ["a", "b"], ["difference"]), helper.make_node("Mul", ["a", "b"], ["product"])],
-        "two",
-        [helper.make_tensor_value_info(n, TensorProto.FLOAT, ["batch", 3]) for n in ("a", "b")],
-        [helper.make_tensor_value_info(n, TensorProto.FLOAT, ["batch", 3]) for n in ("difference", "product")],
-    )
-    ids = helper.make_graph(
-        [helper.make_node("Cast", ["ids"], ["as_float"], to=TensorProto.FLOAT)],
-        "ids",
-        [helper.make_tensor_value_info("ids", TensorProto.INT64, ["batch", 6])],
-        [helper.make_tensor_value_info("as_float", TensorProto.FLOAT, ["batch", 6])],
-    )
+    value = helper.make_tensor_value_info
     return {
-        "linear": _save(linear, root / "linear.onnx"),
-        "two": _save(two, root / "two.onnx"),
-        "ids": _save(ids, root / "ids.onnx"),
+        "linear": save_linear(root / "linear.onnx", W),
+        "two": save_graph(
+            root / "two.onnx",
+            [helper.make_node("Sub", ["a", "b"], ["difference"]), helper.make_node("Mul", ["a", "b"], ["product"])],
+            [value(n, TensorProto.FLOAT, ["batch", 3]) for n in ("a", "b")],
+            [value(n, TensorProto.FLOAT, ["batch", 3]) for n in ("difference", "product")],
+        ),
+        "ids": save_graph(
+            root / "ids.onnx",
+            [helper.make_node("Cast", ["ids"], ["as_float"], to=TensorProto.FLOAT)],
+            [value("ids", TensorProto.INT64, ["batch", 6])],
+            [value("as_float", TensorProto.FLOAT, ["batch", 6])],
+        ),
     }
-
-
-def cli(*args: object) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "portable_dl.cli", *map(str, args)]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120)
-
-
-def _assert_clean_error(result: subprocess.CompletedProcess, *fragments: str) -> None:
-    assert result.returncode == 2, result.stdout + result.stderr
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("portable-dl "), result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
 
 
 def test_run_writes_outputs_to_npz(models: dict[str, Path], tmp_path: Path) -> None:
@@ -75,7 +46,9 @@ def test_run_writes_outputs_to_npz(models: dict[str, Path], tmp_path: Path) -> N
     np.save(tmp_path / "b.npy", b)
     out = tmp_path / "out.npz"
     # the unnamed file binds to the first input not named elsewhere: 'a'
-    result = cli("run", models["two"], "--input", f"b={tmp_path / 'b.npy'}", "--input", tmp_path / "a.npy", "-o", out)
+    result = run_cli(
+        "run", models["two"], "--input", f"b={tmp_path / 'b.npy'}", "--input", tmp_path / "a.npy", "-o", out
+    )
     assert result.returncode == 0, result.stderr
     with np.load(out, allow_pickle=False) as saved:
         assert sorted(saved.files) == ["difference", "product"]
@@ -87,7 +60,7 @@ def test_run_writes_outputs_to_npz(models: dict[str, Path], tmp_path: Path) -> N
 def test_run_prints_a_summary_without_output_file(models: dict[str, Path], tmp_path: Path) -> None:
     x = np.arange(8, dtype=np.float32).reshape(2, 4)
     np.save(tmp_path / "x.npy", x)
-    result = cli("run", models["linear"], "--input", tmp_path / "x.npy", "--device", "cpu")
+    result = run_cli("run", models["linear"], "--input", tmp_path / "x.npy", "--device", "cpu")
     assert result.returncode == 0, result.stderr
     assert "y: shape (2, 3) float32" in result.stdout
     first = float(result.stdout.split("[[")[1].split()[0])
@@ -95,7 +68,7 @@ def test_run_prints_a_summary_without_output_file(models: dict[str, Path], tmp_p
 
 
 def test_bench_json_has_each_batch_size(models: dict[str, Path]) -> None:
-    result = cli("bench", models["ids"], "--batch", "1,3", "--warmup", "1", "--iterations", "3", "--json")
+    result = run_cli("bench", models["ids"], "--batch", "1,3", "--warmup", "1", "--iterations", "3", "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert [row["batch"] for row in report["results"]] == [1, 3]
@@ -106,7 +79,7 @@ def test_bench_json_has_each_batch_size(models: dict[str, Path]) -> None:
 
 
 def test_bench_prints_a_table(models: dict[str, Path]) -> None:
-    result = cli("bench", models["linear"], "--batch", "2", "--warmup", "0", "--iterations", "2", "--device", "cpu")
+    result = run_cli("bench", models["linear"], "--batch", "2", "--warmup", "0", "--iterations", "2", "--device", "cpu")
     assert result.returncode == 0, result.stderr
     header, row = result.stdout.strip().splitlines()[-2:]
     assert header.split() == ["batch", "p50", "ms", "p99", "ms", "mean", "ms", "samples/s"]
@@ -114,14 +87,14 @@ def test_bench_prints_a_table(models: dict[str, Path]) -> None:
 
 
 def test_missing_model_file(tmp_path: Path) -> None:
-    _assert_clean_error(cli("run", tmp_path / "nothing.onnx"), "nothing.onnx", "not found")
-    _assert_clean_error(cli("bench", tmp_path / "nothing.onnx"), "nothing.onnx")
+    assert_clean_error(run_cli("run", tmp_path / "nothing.onnx"), "nothing.onnx", "not found")
+    assert_clean_error(run_cli("bench", tmp_path / "nothing.onnx"), "nothing.onnx")
 
 
 def test_run_error_paths(models: dict[str, Path], tmp_path: Path) -> None:
     np.save(tmp_path / "x64.npy", np.ones((2, 4)))
-    _assert_clean_error(cli("run", models["linear"], "--input", tmp_path / "x64.npy"), "'x'", "float32", "float64")
-    _assert_clean_error(cli("run", models["linear"], "--input", tmp_path / "absent.npy"), "absent.npy")
+    assert_clean_error(run_cli("run", models["linear"], "--input", tmp_path / "x64.npy"), "'x'", "float32", "float64")
+    assert_clean_error(run_cli("run", models["linear"], "--input", tmp_path / "absent.npy"), "absent.npy")
     corrupt = tmp_path / "corrupt.onnx"
     corrupt.write_bytes(b"not a model")
-    _assert_clean_error(cli("run", corrupt), "corrupt.onnx")
+    assert_clean_error(run_cli("run", corrupt), "corrupt.onnx")

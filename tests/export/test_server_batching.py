@@ -18,19 +18,11 @@ from portable_dl.export.server.batching import Batcher, BatcherClosedError  # no
 from portable_dl.export.server.metrics import ModelStats  # noqa: E402
 from portable_dl.export.server.repository import ModelVersion, Repository  # noqa: E402
 
+from .onnx_models import save_graph, save_linear  # noqa: E402
+
 RNG = np.random.default_rng(3)
 TABLE = RNG.standard_normal((10, 2)).astype(np.float32)
 W = RNG.standard_normal((4, 3)).astype(np.float32)
-
-
-def _save(path: Path, nodes: list, inputs: list, outputs: list, initializers: list = ()) -> Path:
-    model = helper.make_model(
-        helper.make_graph(nodes, path.stem, inputs, outputs, list(initializers)),
-        opset_imports=[helper.make_opsetid("", 17)],
-    )
-    model.ir_version = 8
-    onnx.save(model, path)
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -38,26 +30,20 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("batching")
     value = helper.make_tensor_value_info
     return {
-        "embedding": _save(  # TABLE[ids], ids: (batch, seq) int64
+        "embedding": save_graph(  # TABLE[ids], ids: (batch, seq) int64
             root / "embedding.onnx",
             [helper.make_node("Gather", ["table", "ids"], ["vectors"])],
             [value("ids", TensorProto.INT64, ["batch", "seq"])],
             [value("vectors", TensorProto.FLOAT, ["batch", "seq", 2])],
             [numpy_helper.from_array(TABLE, "table")],
         ),
-        "total": _save(  # sum of everything: the output has no batch axis
+        "total": save_graph(  # sum of everything: the output has no batch axis
             root / "total.onnx",
             [helper.make_node("ReduceSum", ["x"], ["s"], keepdims=0)],
             [value("x", TensorProto.FLOAT, ["batch", 4])],
             [value("s", TensorProto.FLOAT, [])],
         ),
-        "linear": _save(
-            root / "linear.onnx",
-            [helper.make_node("MatMul", ["x", "W"], ["y"])],
-            [value("x", TensorProto.FLOAT, ["batch", 4])],
-            [value("y", TensorProto.FLOAT, ["batch", 3])],
-            [numpy_helper.from_array(W, "W")],
-        ),
+        "linear": save_linear(root / "linear.onnx", W),
     }
 
 

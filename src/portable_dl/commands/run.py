@@ -21,6 +21,11 @@ EXIT_ERROR = 2
 def add_runner_arguments(parser: argparse.ArgumentParser) -> None:
     """The options that build a ``Runner``: model path, device, threads, graph optimization level."""
     parser.add_argument("model", help="path of the .onnx file")
+    add_session_options(parser)
+
+
+def add_session_options(parser: argparse.ArgumentParser) -> None:
+    """``--device``, ``--threads`` and ``--optimization``: how an ONNX Runtime session runs (run, bench, serve)."""
     parser.add_argument("--device", default="auto", help="'auto' (CUDA if usable, else CPU), 'cpu', 'cuda' or 'cuda:N'")
     parser.add_argument("--threads", type=int, default=None, help="ONNX Runtime intra-op threads (default: its own)")
     parser.add_argument(

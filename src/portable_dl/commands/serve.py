@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from portable_dl.commands.run import EXIT_ERROR, guarded
+from portable_dl.commands.run import EXIT_ERROR, add_session_options, guarded
 
 DEFAULT_PORT = 8000
 
@@ -26,14 +26,7 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--name", default=None, help="model name for a single file (default: the file's stem)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0: any free)")
-    parser.add_argument("--device", default="auto", help="'auto' (CUDA if usable, else CPU), 'cpu', 'cuda' or 'cuda:N'")
-    parser.add_argument("--threads", type=int, default=None, help="ONNX Runtime intra-op threads (default: its own)")
-    parser.add_argument(
-        "--optimization",
-        default="all",
-        choices=("disable", "basic", "extended", "all"),
-        help="ONNX Runtime graph optimization level (default all)",
-    )
+    add_session_options(parser)
     parser.add_argument(
         "--max-batch-size",
         type=int,
