@@ -26,6 +26,7 @@ from ._dtype import (
     uint8,
 )
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .backends import get_num_threads, set_num_threads
 from .ops import *
 from .ops import __all__ as _ops_all
 from .ops._common import result_type
@@ -44,7 +45,7 @@ __all__ = [
     "no_grad", "enable_grad", "inference_mode", "set_grad_enabled", "is_grad_enabled",
     "bool", "float", "double", "half", "int", "long", "short", "float16", "float32", "float64",
     "int8", "int16", "int32", "int64", "uint8", "get_default_dtype", "set_default_dtype",
-    "promote_types", "result_type", *_ops_all,
+    "promote_types", "result_type", "get_num_threads", "set_num_threads", "onnx", *_ops_all,
 ]  # fmt: skip
 
 

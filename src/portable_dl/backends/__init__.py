@@ -6,6 +6,7 @@ from typing import Any
 
 from .._device import device
 from .base import Backend
+from .blas_threads import get_num_threads, set_num_threads
 from .numpy_backend import NumpyBackend
 
 CPU = NumpyBackend()
@@ -71,4 +72,7 @@ def cuda_device_count() -> int:
         return 0
 
 
-__all__ = ["Backend", "CPU", "get_backend", "seed_all", "backend_of_array", "cuda_is_available"]
+__all__ = [
+    "Backend", "CPU", "get_backend", "seed_all", "backend_of_array", "cuda_is_available", "get_num_threads",
+    "set_num_threads",
+]  # fmt: skip
