@@ -32,6 +32,7 @@ from .ops import __all__ as _ops_all
 from .ops._common import result_type
 from .tensor import Size, Tensor, is_tensor
 from . import cuda
+from . import distributed
 from . import nn
 from . import onnx
 from . import optim
@@ -45,7 +46,7 @@ __all__ = [
     "no_grad", "enable_grad", "inference_mode", "set_grad_enabled", "is_grad_enabled",
     "bool", "float", "double", "half", "int", "long", "short", "float16", "float32", "float64",
     "int8", "int16", "int32", "int64", "uint8", "get_default_dtype", "set_default_dtype",
-    "promote_types", "result_type", "get_num_threads", "set_num_threads", "onnx", *_ops_all,
+    "promote_types", "result_type", "get_num_threads", "set_num_threads", "onnx", "distributed", *_ops_all,
 ]  # fmt: skip
 
 

@@ -4,4 +4,4 @@ They are imported only when the command line is parsed, and import their heavy d
 onnxruntime) only when run, so ``portable-dl info`` stays fast and works on a core-only install.
 """
 
-COMMANDS = ("export", "run", "bench", "serve")
+COMMANDS = ("export", "run", "bench", "serve", "launch")
