@@ -43,26 +43,11 @@ from portable_dl.utils.data import DataLoader, Subset, random_split
 from portable_dl.vision import transforms
 from portable_dl.vision.datasets import MNIST
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from mnist_classifier import Net
+
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 MEAN, STD = 0.1307, 0.3081
-
-
-class Net(nn.Module):
-    """Three conv blocks (conv 3x3 + BatchNorm + ReLU + 2x2 max pool: 28 -> 14 -> 7 -> 3), then a linear classifier."""
-
-    def __init__(self, width: int = 16, num_classes: int = 10) -> None:
-        super().__init__()
-        layers: list[nn.Module] = []
-        channels = [1, width, 2 * width, 4 * width]
-        for c_in, c_out in zip(channels[:-1], channels[1:]):
-            layers += [nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(),
-                       nn.MaxPool2d(2)]  # fmt: skip
-        self.features = nn.Sequential(*layers)
-        self.dropout = nn.Dropout(0.2)
-        self.fc = nn.Linear(4 * width * 3 * 3, num_classes)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc(self.dropout(torch.flatten(self.features(x), 1)))
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
