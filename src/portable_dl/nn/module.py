@@ -58,9 +58,15 @@ class Module:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if _call_interceptor is not None:  # the ONNX export tracer
             return _call_interceptor(self, args, kwargs)
+        d = self.__dict__
+        if not (
+            self._forward_pre_hooks or self._forward_hooks or d.get("_backward_hooks") or d.get("_backward_pre_hooks")
+        ):
+            return self.forward(*args, **kwargs)  # the common case: no hooks, one frame
         return self._call_impl(*args, **kwargs)
 
     def _call_impl(self, *args: Any, **kwargs: Any) -> Any:
+        """``forward`` with the pre/post hooks and backward hooks around it (the tracer calls this too)."""
         d = self.__dict__
         backward_hooks = d.get("_backward_hooks")
         backward_pre_hooks = d.get("_backward_pre_hooks")
