@@ -1,4 +1,5 @@
-"""Binary arithmetic, comparisons and the unary math/activation functions."""
+"""Unary math functions with a direct ONNX operator or a short formula (arithmetic on tensors, Relu, Sign,
+Floor/Ceil/Round with their dtype rules are in elementwise.py)."""
 
 from __future__ import annotations
 
@@ -12,47 +13,11 @@ from ..registry import converter
 from ..tracer import TracedOp
 from ._util import operand, out_dtype
 
-
-def _binary(onnx_op: str) -> Any:
-    def convert(g: GraphBuilder, op: TracedOp) -> str:
-        dt = out_dtype(op)
-        a, b = op.args[:2]
-        return g.op(onnx_op, operand(g, a, dt), operand(g, b, dt))
-
-    return convert
-
-
-converter("Add", symints=True)(_binary("Add"))
-converter("Sub", symints=True)(_binary("Sub"))
-converter("Mul", symints=True)(_binary("Mul"))
-converter("Div", symints=True)(_binary("Div"))
-
-
-@converter("Pow", symints=True)
-def _pow(g: GraphBuilder, op: TracedOp) -> str:
-    dt = out_dtype(op)
-    if len(op.args) == 1:  # square
-        x = operand(g, op.args[0], dt)
-        return g.op("Mul", x, x)
-    a, b = op.args[:2]
-    if not hasattr(b, "dtype") and not g.is_dynamic(b) and float(b) == 2.0:
-        x = operand(g, a, dt)
-        return g.op("Mul", x, x)
-    if not hasattr(b, "dtype") and not g.is_dynamic(b) and float(b) == 0.5:
-        return g.op("Sqrt", operand(g, a, dt))
-    return g.op("Pow", operand(g, a, dt), operand(g, b, dt))
-
-
-@converter("Neg")
-def _neg(g: GraphBuilder, op: TracedOp) -> str:
-    return g.op("Neg", operand(g, op.args[0], out_dtype(op)))
-
-
 _SAME_NAME = {
     "Exp": "Exp", "Log": "Log", "Sqrt": "Sqrt", "Sin": "Sin", "Cos": "Cos", "Tanh": "Tanh", "Sigmoid": "Sigmoid",
     "Reciprocal": "Reciprocal", "Asin": "Asin", "Acos": "Acos", "Atan": "Atan", "Sinh": "Sinh", "Cosh": "Cosh",
-    "Asinh": "Asinh", "Acosh": "Acosh", "Atanh": "Atanh", "Abs": "Abs", "Floor": "Floor", "Ceil": "Ceil",
-    "Erf": "Erf", "Relu": "Relu", "Sign": "Sign", "Sgn": "Sign",
+    "Asinh": "Asinh", "Acosh": "Acosh", "Atanh": "Atanh", "Abs": "Abs",
+    "Erf": "Erf",
 }  # fmt: skip
 
 
@@ -65,16 +30,6 @@ def _unary(onnx_op: str) -> Any:
 
 for _kind, _onnx in _SAME_NAME.items():
     converter(_kind)(_unary(_onnx))
-
-
-@converter("Round")
-def _round(g: GraphBuilder, op: TracedOp) -> str:
-    dt = out_dtype(op)
-    x = operand(g, op.args[0], dt)
-    if len(op.args) < 2 or not op.args[1]:
-        return g.op("Round", x) if np.dtype(dt).kind == "f" else g.op("Identity", x)
-    scale = g.scalar(10.0 ** int(op.args[1]), dt)
-    return g.op("Div", g.op("Round", g.op("Mul", x, scale)), scale)
 
 
 @converter("Rsqrt")

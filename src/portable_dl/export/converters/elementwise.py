@@ -605,10 +605,10 @@ def _arith(onnx_op: str, bool_op: str | None) -> Any:
     return convert
 
 
-converter("Add")(_arith("Add", "Or"))
-converter("Sub")(_arith("Sub", None))
-converter("Mul")(_arith("Mul", "And"))
-converter("Div")(_arith("Div", None))
+converter("Add", symints=True)(_arith("Add", "Or"))
+converter("Sub", symints=True)(_arith("Sub", None))
+converter("Mul", symints=True)(_arith("Mul", "And"))
+converter("Div", symints=True)(_arith("Div", None))
 
 
 @converter("Neg")
@@ -620,14 +620,16 @@ def _neg(g: GraphBuilder, op: TracedOp) -> str:
     return _int_arith(g, "Neg", [x], dt)
 
 
-@converter("Pow")
+@converter("Pow", symints=True)
 def _pow(g: GraphBuilder, op: TracedOp) -> str:
     """x * x for squares, Sqrt for a 0.5 power (NumPy's shortcut: sqrt(-inf) is nan), else Pow (small ints in int32)."""
     dt = _dt(op)
-    if len(op.args) == 1 or (not hasattr(op.args[1], "dtype") and float(op.args[1]) == 2.0):
+    if len(op.args) == 1 or (
+        not hasattr(op.args[1], "dtype") and not g.is_dynamic(op.args[1]) and float(op.args[1]) == 2.0
+    ):
         x = operand(g, op.args[0], dt)
         return _int_arith(g, "Mul", [x, x], dt)
     a, b = op.args[:2]
-    if not hasattr(b, "dtype") and float(b) == 0.5 and _is_float(dt):
+    if not hasattr(b, "dtype") and not g.is_dynamic(b) and float(b) == 0.5 and _is_float(dt):
         return g.op("Sqrt", operand(g, a, dt))
     return _wide_op(g, "Pow", [_arg(g, a, dt), _arg(g, b, dt)], dt, _WIDE_POW)

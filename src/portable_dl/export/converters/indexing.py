@@ -446,15 +446,6 @@ def _constant_pad(g: GraphBuilder, op: TracedOp) -> str:
     return data if data != g.name(x) else g.op("Identity", data)
 
 
-# ----- a fix for shape.py's Permute -----------------------------------------------------------------------------
-@converter("Permute", since=13)  # since=13 outranks shape.py's since=1 variant, whatever the import order
-def _permute(g: GraphBuilder, op: TracedOp) -> str:
-    """``x.permute(0, -1, 1)``: torch takes negative dims; ONNX's ``perm`` needs them normalised."""
-    x, perm = op.args[:2]
-    nd = len(x.shape)
-    return g.op("Transpose", g.name(x), perm=[int(p) % nd for p in perm]) if nd else g.op("Identity", g.name(x))
-
-
 # ----- triu / tril / einsum ---------------------------------------------------------------------------------------
 @converter("Tri", since=14)
 def _trilu(g: GraphBuilder, op: TracedOp) -> str:

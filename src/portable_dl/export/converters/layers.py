@@ -79,24 +79,7 @@ def _max_pool(g: GraphBuilder, op: TracedOp) -> list:
     return [values, g.op("Sub", index, offsets)]
 
 
-@converter("AvgPool")
-def _avg_pool(g: GraphBuilder, op: TracedOp) -> str:
-    x, geom, count_include_pad, divisor_override = op.args[:4]
-    k, s, d, p, hi, _ = geom
-    dt = out_dtype(op)
-    xn = operand(g, x, dt)
-    if divisor_override:
-        summed = g.op("AveragePool", xn, kernel_shape=attr_ints(k), strides=attr_ints(s), pads=_pads(p, hi),
-                      count_include_pad=1)  # fmt: skip
-        return g.op("Mul", summed, g.scalar(float(np.prod(k)) / float(divisor_override), dt))
-    return g.op(
-        "AveragePool", xn, kernel_shape=attr_ints(k), strides=attr_ints(s), pads=_pads(p, hi),
-        count_include_pad=int(bool(count_include_pad)),
-    )  # fmt: skip
-
-
 # ----- normalisation -----------------------------------------------------------------------------------------
-@converter("_Norm")
 def _norm(g: GraphBuilder, op: TracedOp) -> str:
     x, weight, bias, stat_shape, axes, wshape, eps = op.args[:7]
     center = op.args[7] if len(op.args) > 7 else True

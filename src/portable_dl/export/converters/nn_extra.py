@@ -1,6 +1,6 @@
 """Converters: transposed convolution, unfold/fold, adaptive max pooling, embedding bags, pooling and norm fixes.
 
-``AvgPool`` is registered again here, replacing layers.py's. AvgPool: with ``ceil_mode`` a
+AvgPool and ``_Norm`` are registered here (``_Norm`` around layers.py's helpers). AvgPool: with ``ceil_mode`` a
 last window may run past the padding, and torch divides it by the part inside input + padding, which ONNX's
 ``count_include_pad=1`` does not (it counts the extra positions); integer inputs (torch allows int64) are
 pooled in float32 (ONNX Runtime has no int or float64 AveragePool; exact while window sums stay below 2**24)
@@ -145,10 +145,9 @@ def _avg_pool(g: GraphBuilder, op: TracedOp) -> str:
     unbatched = len(x.shape) == len(k) + 1  # ONNX pools need (N, C, *spatial)
     if unbatched:
         xn = g.unsqueeze(xn, [0])
-    hi_pads = [max(int(h), 0) for h in hi]
     attrs = {"kernel_shape": attr_ints(k), "strides": attr_ints(s)}
     if divisor_override:  # the window sums (zeros outside) over the given divisor
-        summed = g.op("AveragePool", xn, pads=attr_ints(p) + hi_pads, count_include_pad=1, **attrs)
+        summed = g.op("AveragePool", xn, pads=layers._pads(p, hi), count_include_pad=1, **attrs)
         y = g.op("Mul", summed, g.scalar(float(np.prod(attr_ints(k))) / float(divisor_override), work))
     elif count_include_pad and any(int(h) > int(pp) for h, pp in zip(hi, p)):
         # torch counts the padding but not what ceil_mode adds past it: pad explicitly, then count only
@@ -159,7 +158,7 @@ def _avg_pool(g: GraphBuilder, op: TracedOp) -> str:
         extra = [0] * len(k) + [max(int(h) - int(pp), 0) for h, pp in zip(hi, p)]
         y = g.op("AveragePool", padded, pads=extra, count_include_pad=0, **attrs)
     else:
-        y = g.op("AveragePool", xn, pads=attr_ints(p) + hi_pads, count_include_pad=int(bool(count_include_pad)),
+        y = g.op("AveragePool", xn, pads=layers._pads(p, hi), count_include_pad=int(bool(count_include_pad)),
                  **attrs)  # fmt: skip
     if unbatched:
         y = g.squeeze(y, [0])
@@ -169,7 +168,7 @@ def _avg_pool(g: GraphBuilder, op: TracedOp) -> str:
 # ----- normalisation -----------------------------------------------------------------------------------------
 @converter("_Norm", sizes=True)
 def _norm(g: GraphBuilder, op: TracedOp) -> str:
-    """Replaces layers.py's ``_Norm`` for two cases it got wrong: group norm (its statistics view holds the
+    """layers.py's ``_norm``, except for two cases it gets wrong: group norm (its statistics view holds the
     batch size, now reshaped as ``(0, G, -1)`` so batch and spatial dims may be dynamic) and instance norm
     with affine parameters at opset 17+ (per-channel weights are not LayerNormalization's scale), and
     LayerNormalization without weights over dynamic dims (its ones scale would freeze their size)."""

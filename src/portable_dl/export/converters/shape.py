@@ -32,8 +32,10 @@ def _is_flatten(x: object, out: object) -> bool:
 
 @converter("Permute")
 def _permute(g: GraphBuilder, op: TracedOp) -> str:
+    """``x.permute(0, -1, 1)``: torch takes negative dims; ONNX's ``perm`` needs them normalised."""
     x, perm = op.args[:2]
-    return g.op("Transpose", g.name(x), perm=[int(p) for p in perm])
+    nd = len(x.shape)
+    return g.op("Transpose", g.name(x), perm=[int(p) % nd for p in perm]) if nd else g.op("Identity", g.name(x))
 
 
 @converter("Transpose")
